@@ -1,0 +1,3 @@
+from clm_lsp.cli import main
+
+raise SystemExit(main())
