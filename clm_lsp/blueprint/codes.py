@@ -35,7 +35,7 @@ BAD_FIELD = "CLM021"
 EMPTY_HEADING = "CLM022"
 TITLE = "CLM023"
 MALFORMED_LINK = "CLM024"
-CONTEXT_BUDGET = "CLM025"
+# CLM025 is reserved for the context-budget check of the hardware work.
 YAML_TOO_COMPLEX = "CLM026"
 
 CODES: dict[str, tuple[Severity, str]] = {
@@ -63,7 +63,6 @@ CODES: dict[str, tuple[Severity, str]] = {
     EMPTY_HEADING: (W, "heading without text"),
     TITLE: (W, "missing or repeated # Title"),
     MALFORMED_LINK: (W, "link target is malformed"),
-    CONTEXT_BUDGET: (W, "assembled context exceeds the model's memory"),
     YAML_TOO_COMPLEX: (E, "front matter too deeply nested or uses too many aliases"),
 }
 
