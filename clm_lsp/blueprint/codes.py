@@ -37,6 +37,7 @@ TITLE = "CLM023"
 MALFORMED_LINK = "CLM024"
 # CLM025 is reserved for the context-budget check of the hardware work.
 YAML_TOO_COMPLEX = "CLM026"
+INTERNAL_ERROR = "CLM027"
 
 CODES: dict[str, tuple[Severity, str]] = {
     BROKEN_ENTITY: (E, "link to an unknown entity"),
@@ -64,6 +65,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     TITLE: (W, "missing or repeated # Title"),
     MALFORMED_LINK: (W, "link target is malformed"),
     YAML_TOO_COMPLEX: (E, "front matter too deeply nested or uses too many aliases"),
+    INTERNAL_ERROR: (E, "internal error while analysing the file (a bug: please report it)"),
 }
 
 

@@ -1,0 +1,189 @@
+"""Deterministic checks of one document against the workspace snapshot.
+
+``check_document`` runs after each keystroke, so everything here is a dict
+lookup on the snapshot's indexes: no scan over all documents per link. The
+did-you-mean lists (difflib over every id) are cached on the snapshot.
+"""
+
+from __future__ import annotations
+
+import difflib
+import posixpath
+from typing import Any
+
+from . import codes
+from .model import Blueprint, Link, LinkKind, Problem, Range, Related, SectionKind
+from .workspace import Workspace, display_title
+
+
+def _problem(code: str, rng: Range, message: str, related: tuple[Related, ...] = (), data: Any = None) -> Problem:
+    return Problem(code, codes.severity(code), rng, message, related=related, data=data)
+
+
+def check_document(ws: Workspace, uri: str) -> list[Problem]:
+    """The document's parse problems plus the ones that depend on the workspace."""
+    bp = ws.docs.get(uri)
+    if bp is None:
+        return []
+    problems = list(bp.problems)
+    if bp.skipped:
+        return problems
+    problems += _link_problems(ws, bp)
+    problems += _identity_problems(ws, bp)
+    problems += _structure_problems(bp)
+    problems.sort(key=lambda p: (p.range.start, p.code))
+    return problems
+
+
+def check_workspace(ws: Workspace) -> dict[str, list[Problem]]:
+    """Problems of every document (an empty list for a clean one)."""
+    return {uri: check_document(ws, uri) for uri in sorted(ws.docs)}
+
+
+def _close(ws: Workspace, word: str, choices: list[str], key: tuple[str, ...]) -> list[str]:
+    cache = ws.suggestions_cache()
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = difflib.get_close_matches(word, choices, n=3, cutoff=0.6)
+    return found
+
+
+def _hint(suggestions: list[str]) -> str:
+    return f"; did you mean '{suggestions[0]}'?" if suggestions else "."
+
+
+# -- links ------------------------------------------------------------------------
+
+
+def _link_problems(ws: Workspace, bp: Blueprint) -> list[Problem]:
+    out: list[Problem] = []
+    for link in bp.links:
+        if ws.link_leaves_workspace(link, bp.uri):
+            msg = f"This link points outside the workspace ('{link.path}'); link only to blueprints inside it, with relative paths."
+            out.append(_problem(codes.LINK_LEAVES_WORKSPACE, link.target_range, msg))
+            continue
+        target = ws.target_document(link, bp.uri)
+        if target is None:
+            out.append(_unknown_entity(ws, link))
+            continue
+        if link.anchor is not None and ws.resolve(link, bp.uri) is None:
+            out.append(_unknown_anchor(ws, link, target, same=target.uri == bp.uri))
+    return out
+
+
+def _unknown_entity(ws: Workspace, link: Link) -> Problem:
+    if link.kind is LinkKind.MARKDOWN:
+        msg = f"No blueprint at '{link.path}' in the workspace."
+        return _problem(codes.BROKEN_ENTITY, link.target_range, msg, data={"path": link.path, "suggestions": []})
+    name = link.entity or ""
+    suggestions = _close(ws, name, ws.entity_ids(), ("id", name))
+    msg = f"Unknown entity '{name}'{_hint(suggestions)}"
+    rng = link.entity_range or link.target_range
+    return _problem(codes.BROKEN_ENTITY, rng, msg, data={"entity": name, "suggestions": suggestions})
+
+
+def _unknown_anchor(ws: Workspace, link: Link, target: Blueprint, same: bool) -> Problem:
+    anchor = link.anchor or ""
+    anchors = tuple(s.anchor for s in target.sections)
+    # The target's anchors are part of the key: the cache outlives edits of that file.
+    suggestions = _close(ws, anchor, list(anchors), ("anchor", anchor, *anchors))
+    where = "this blueprint" if same else (target.entity.id or display_title(target))
+    msg = f"Unknown section '{anchor}' in {where}{_hint(suggestions)}"
+    data = {"entity": target.entity.id, "anchor": anchor, "suggestions": suggestions}
+    return _problem(codes.BROKEN_ANCHOR, link.anchor_range or link.target_range, msg, data=data)
+
+
+# -- identity and hierarchy ----------------------------------------------------------
+
+
+def _field_range(bp: Blueprint, key: str) -> Range:
+    fm = bp.front_matter
+    if fm is not None and key in fm.fields:
+        return fm.fields[key].value_range
+    return fm.range if fm is not None else Range.of(0, 0)
+
+
+def _identity_problems(ws: Workspace, bp: Blueprint) -> list[Problem]:
+    out: list[Problem] = []
+    ent_id = bp.entity.id
+    if ent_id is not None:
+        others = [u for u in ws.uris_for_id(ent_id) if u != bp.uri]
+        if others:
+            related = tuple(Related(u, _field_range(ws.docs[u], "id"), f"The id '{ent_id}' is also used here") for u in others)
+            names = ", ".join(posixpath.basename(u) for u in others)
+            msg = f"The id '{ent_id}' is also used by {names}; ids must be unique in the workspace."
+            out.append(_problem(codes.DUPLICATE_ID, _field_range(bp, "id"), msg, related))
+    parent_id = bp.entity.parent
+    if parent_id is None:
+        return out
+    parent = ws.entity(parent_id)
+    rng = _field_range(bp, "parent")
+    if parent is None:
+        suggestions = _close(ws, parent_id, ws.entity_ids(), ("id", parent_id))
+        msg = f"Unknown parent '{parent_id}'{_hint(suggestions)}"
+        out.append(_problem(codes.UNKNOWN_PARENT, rng, msg, data={"entity": parent_id, "suggestions": suggestions}))
+        return out
+    cycle = _cycle(ws, bp)
+    if cycle:
+        msg = f"The parent chain loops back to this entity: {' -> '.join(cycle)}."
+        out.append(_problem(codes.PARENT_CYCLE, rng, msg))
+        return out
+    out += _scale_problem(ws, bp, parent)
+    return out
+
+
+def _cycle(ws: Workspace, bp: Blueprint) -> list[str]:
+    """The id chain from this entity back to itself, or [] when its ancestry does not loop to it."""
+    own = bp.entity.id
+    if own is None:
+        return []
+    chain = [own]
+    current = bp.entity.parent
+    seen: set[str] = set()
+    while current is not None and current not in seen:
+        chain.append(current)
+        if current == own:
+            return chain
+        seen.add(current)
+        up = ws.entity(current)
+        current = up.entity.parent if up is not None else None
+    return []
+
+
+def _scale_problem(ws: Workspace, bp: Blueprint, parent: Blueprint) -> list[Problem]:
+    mine = ws.config.scale_rank(bp.entity.scale)
+    theirs = ws.config.scale_rank(parent.entity.scale)
+    if mine is None or theirs is None or mine <= theirs:
+        return []
+    msg = (
+        f"Scale '{bp.entity.scale}' is larger than the scale '{parent.entity.scale}' of the parent "
+        f"'{parent.entity.id}'; a part cannot be larger than the whole it belongs to."
+    )
+    related = (Related(parent.uri, _field_range(parent, "scale"), "the parent's scale"),)
+    return [_problem(codes.SCALE_ABOVE_PARENT, _field_range(bp, "scale"), msg, related)]
+
+
+# -- structure ----------------------------------------------------------------------
+
+
+def _structure_problems(bp: Blueprint) -> list[Problem]:
+    out: list[Problem] = []
+    visions = [s for s in bp.sections if s.kind is SectionKind.VISION]
+    if not visions:
+        rng = bp.title_range or Range.of(0, 0)
+        out.append(_problem(codes.MISSING_VISION, rng, "No `## Vision` section: add one that says what this entity is for."))
+    for extra in visions[1:]:
+        related = (Related(bp.uri, visions[0].heading_range, "the first Vision"),)
+        msg = "A second `## Vision` section: a blueprint has one active vision; merge them or rename this one."
+        out.append(_problem(codes.DUPLICATE_VISION, extra.heading_range, msg, related))
+    latest = None
+    for s in bp.timeslices:
+        if s.date is None:
+            continue
+        if latest is not None and s.date.sort_key < latest.date.sort_key:
+            msg = f"Timeslice {s.date.raw} comes after Timeslice {latest.date.raw}; keep timeslices oldest first."
+            related = (Related(bp.uri, latest.heading_range, "the later timeslice above"),)
+            out.append(_problem(codes.TIMESLICE_ORDER, s.heading_range, msg, related))
+        else:
+            latest = s
+    return out
