@@ -27,6 +27,7 @@ _ATX = re.compile(r"(#{1,6})(?:[ \t]+|$)")
 _ATX_CLOSE = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")
 _SETEXT = re.compile(r"(=+|-+)[ \t]*")
 _BREAK = re.compile(r"(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,}")
+_QUOTE_MARKS = re.compile(r"(?:>[ \t]?[ \t]{0,3})+")
 _LIST_ITEM = re.compile(r"(?:[-+*]|(\d{1,9})[.)])([ \t]+|$)")
 _HTML_1 = re.compile(r"<(?:script|pre|style|textarea)(?:[ \t>]|$)", re.IGNORECASE)
 _HTML_6 = re.compile(
@@ -111,6 +112,7 @@ class _Scanner:
         self.runs: list[tuple[int, int]] = []
         self.fence: tuple[str, int, int] | None = None  # (char, length, base indent)
         self.html = 0  # kind of the open HTML block, 0 when none
+        self.html_base = 0  # content indent of the list item holding it
         self.para = False  # inside a paragraph (lazy continuation possible)
         self.para_top = False  # that paragraph may become a setext heading
         self.para_start = 0
@@ -125,10 +127,8 @@ class _Scanner:
 
     def _text(self, i: int, top: bool) -> None:
         """Line ``i`` is inline text (paragraph, list item, quote, table row)."""
-        if not self.para:
+        if not self.para:  # a lazy continuation line keeps the paragraph's standing
             self.para, self.para_top, self.para_start = True, top, i
-        elif not top:
-            self.para_top = False
         if self.run_start is None:
             self.run_start = i
 
@@ -142,9 +142,8 @@ class _Scanner:
             line = lines[i]
             content = line.lstrip(" \t")
             if self.fence is not None:
-                self._in_fence(line)
-            elif self.html:
-                self._in_html(line, content)
+                self._in_fence(i, line, content)
+            elif self.html and self._in_html(line, content):
                 self.blank_before = not content
                 continue
             elif not content:
@@ -167,12 +166,17 @@ class _Scanner:
         self._end_run(len(lines))
         return Scan(self.headings, self.runs)
 
-    def _in_html(self, line: str, content: str) -> None:
+    def _in_html(self, line: str, content: str) -> bool:
+        """Consume a line of the open HTML block; False when the block ended before it."""
+        if self.html_base and content and _indent(line) < self.html_base:
+            self.html = 0  # the list item holding the HTML block ended: so did the block
+            return False
         if self.html >= 6:
             if not content:
                 self.html = 0
         elif _html_closed(self.html, line):
             self.html = 0
+        return True
 
     def _line(self, i: int, line: str, content: str) -> None:
         indent = len(line) - len(content) if "\t" not in line[: len(line) - len(content)] else _indent(line)
@@ -192,7 +196,7 @@ class _Scanner:
             self._text(i, False)
             return
         self._commit_pop(indent)
-        self._text(i, base == 0 and not content.startswith(">"))
+        self._text(i, base == 0)
 
     def _base_after_pop(self, indent: int) -> int:
         for depth in range(len(self.lists), 0, -1):
@@ -204,9 +208,15 @@ class _Scanner:
         while self.lists and indent < self.lists[-1]:
             self.lists.pop()
 
-    def _in_fence(self, line: str) -> None:
+    def _in_fence(self, i: int, line: str, content: str) -> None:
         char, length, base = self.fence  # type: ignore[misc]
-        if _indent(line) - base < 4:
+        indent = _indent(line)
+        if base and content and indent < base:
+            # A fence inside a list item ends with the item: this line is outside both.
+            self.fence = None
+            self._line(i, line, content)
+            return
+        if indent - base < 4:
             stripped = line.strip()
             if len(stripped) >= length and stripped == char * len(stripped):
                 self.fence = None
@@ -242,11 +252,24 @@ class _Scanner:
                 self._commit_pop(indent)
                 self._interrupt(i)
                 if not (kind < 6 and _html_closed(kind, content[4 if kind == 2 else 1 :])):
-                    self.html = kind
+                    self.html, self.html_base = kind, base
                 return True
+        if first == ">":
+            self._quote(i, content, indent)
+            return True
         if first in "-+*" or first.isdigit():
             return self._list_item(i, content, indent, lazy)
         return False
+
+    def _quote(self, i: int, content: str, indent: int) -> None:
+        """A block quote line: it interrupts a paragraph; its text is never a setext title."""
+        self._commit_pop(indent)
+        self.para = False
+        inner = _QUOTE_MARKS.sub("", content, count=1)
+        if inner.strip() and not (_ATX.match(inner) or _BREAK.fullmatch(inner) or _FENCE.match(inner)):
+            self._text(i, False)  # a paragraph inside the quote: later lines may continue it lazily
+        elif self.run_start is None:
+            self.run_start = i  # a heading in a quote may still hold links
 
     def _list_item(self, i: int, content: str, indent: int, lazy: bool) -> bool:
         m = _LIST_ITEM.match(content)
@@ -264,6 +287,8 @@ class _Scanner:
         # and one run per list keeps scanning fast on list-heavy documents.
         self.para = False
         self.lists.append(indent + width)
+        if not rest or spaces > 4:
+            return True  # an empty item, or one that opens with indented code: no paragraph yet
         fence = _FENCE.match(rest)
         if fence and not (fence.group(1)[0] == "`" and "`" in fence.group(2)):
             self.fence = (fence.group(1)[0], len(fence.group(1)), indent + width)

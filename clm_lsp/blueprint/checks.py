@@ -2,17 +2,17 @@
 
 ``check_document`` runs after each keystroke, so everything here is a dict
 lookup on the snapshot's indexes: no scan over all documents per link. The
-did-you-mean lists (difflib over every id) are cached on the snapshot.
+did-you-mean lists (prefix and difflib matches over every id) are cached on the snapshot.
 """
 
 from __future__ import annotations
 
-import difflib
 import posixpath
 from typing import Any
 
 from . import codes
 from .model import Blueprint, Link, LinkKind, Problem, Range, Related, SectionKind
+from .suggest import closest
 from .workspace import Workspace, display_title
 
 
@@ -44,7 +44,7 @@ def _close(ws: Workspace, word: str, choices: list[str], key: tuple[str, ...]) -
     cache = ws.suggestions_cache()
     found = cache.get(key)
     if found is None:
-        found = cache[key] = difflib.get_close_matches(word, choices, n=3, cutoff=0.6)
+        found = cache[key] = closest(word, choices)
     return found
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from . import codes
 from .config import FormatConfig
 from .frontmatter import ID_RE, KNOWN_KEYS, STATUSES
 from .model import Entity, Field, FrontMatter, Problem, Range
+from .suggest import closest
 
 
 def _problem(code: str, rng: Range, message: str, data: Any = None) -> Problem:
@@ -22,7 +22,7 @@ def _kind(value: Any) -> str:
 
 
 def _did_you_mean(word: str, choices: tuple[str, ...] | list[str]) -> tuple[str, list[str]]:
-    close = difflib.get_close_matches(word, choices, n=3, cutoff=0.6)
+    close = closest(word, choices)
     return (f"; did you mean '{close[0]}'?" if close else "."), close
 
 

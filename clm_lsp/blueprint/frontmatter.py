@@ -83,8 +83,23 @@ def _load_fields(yaml_lines: list[str], config: FormatConfig, problems: list[Pro
     return _fields_of(node, problems), True
 
 
+def _depth_bound(source: str) -> int:
+    """An upper bound on the YAML nesting depth, from characters alone.
+
+    Every level of nesting needs a `[`, `{`, `-`, `?` or a deeper indent, so when
+    this bound is within the limit (typical front matter) the event scan is skipped.
+    """
+    indent = max((len(line) - len(line.lstrip(" ")) for line in source.split("\n")), default=0)
+    return sum(source.count(c) for c in "[{-?") + indent + 2
+
+
 def _too_complex(source: str, config: FormatConfig, problems: list[Problem]) -> bool:
-    """Count aliases and depth on the event stream, before anything is built."""
+    """Count aliases and depth on the event stream, before anything is built.
+
+    The C loader composes recursively in C: a very deep document must never reach it.
+    """
+    if "*" not in source and _depth_bound(source) <= config.max_yaml_depth:
+        return False
     depth = aliases = 0
     for event in yaml.parse(source, Loader=_Loader):
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):

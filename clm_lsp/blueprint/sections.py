@@ -184,7 +184,8 @@ def _section(
     while first < len(own) and not own[first].strip():
         first += 1
     text = "\n".join(own[first:])
-    compact = "".join(text.split())
+    # Only a short body can be a placeholder: skip the whitespace squeeze for real text.
+    compact = "".join(text.split()) if len(text) < 64 else text
     placeholder = compact in _PLACEHOLDERS and (compact != "" or not kids)
     digest = hashlib.sha256(f"{h.level}\n{n.title}\n{text}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
     heading_range = _heading_range(h, lines)
