@@ -14,6 +14,8 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("check", "check a workspace like a linter"),
     "demo": ("demo", "show what clm-lsp sees in a workspace"),
+    "index": ("index", "build or update the workspace index"),
+    "serve": ("serve", "run the language server (stdio, or --tcp HOST:PORT)"),
 }
 
 

@@ -93,6 +93,11 @@ def _matches(rel: str, patterns: tuple[str, ...]) -> bool:
     return False
 
 
+def is_selected(rel: str, settings: WorkspaceSettings) -> bool:
+    """True when the workspace-relative posix path passes clm.toml's include and exclude globs."""
+    return _matches(rel, settings.include) and not _matches(rel, settings.exclude)
+
+
 def is_inside(path: Path, root: Path) -> bool:
     """True when `path`, with symlinks resolved, lies inside `root`."""
     try:
@@ -117,7 +122,7 @@ def iter_blueprint_files(root: Path, settings: WorkspaceSettings | None = None) 
                 continue
             path = Path(dirpath) / name
             rel = path.relative_to(root).as_posix()
-            if not _matches(rel, settings.include) or _matches(rel, settings.exclude):
+            if not is_selected(rel, settings):
                 continue
             if path.is_symlink() and not is_inside(path, root):
                 log.info("skipping %s: symlink leads outside the workspace", rel)

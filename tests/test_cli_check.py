@@ -100,7 +100,8 @@ def test_broken_fixtures_report_every_code() -> None:
     result = run_cli("check", "fixtures/broken", "--format", "json")
     assert result.returncode == 1
     found = json.loads(result.stdout)
-    assert set(CODES) <= {f["code"] for f in found}
+    # CLM027 (internal error) has no fixture: it is what a parser bug would produce.
+    assert set(CODES) - {"CLM027"} <= {f["code"] for f in found}
     # Each file named clmNNN-... reports its own code.
     for f in found:
         assert f["line"] >= 1 and f["column"] >= 1

@@ -28,6 +28,7 @@ from .model import (
 from .parser import parse
 from .positions import ENCODINGS, LineIndex, split_lines
 from .slugs import Slugger, github_slug, plain_heading_text, slug_of_heading
+from .suggest import NameIndex, closest
 from .summary import extractive_summary
 from .tokens import estimate_tokens
 from .workspace import Target, Workspace, display_title
@@ -44,6 +45,7 @@ __all__ = [
     "LineIndex",
     "Link",
     "LinkKind",
+    "NameIndex",
     "Position",
     "Problem",
     "Range",
@@ -57,6 +59,7 @@ __all__ = [
     "Workspace",
     "check_document",
     "check_workspace",
+    "closest",
     "display_title",
     "estimate_tokens",
     "extractive_summary",

@@ -7,13 +7,16 @@ did-you-mean lists (prefix and difflib matches over every id) are cached on the 
 
 from __future__ import annotations
 
+import logging
 import posixpath
 from typing import Any
 
 from . import codes
 from .model import Blueprint, Link, LinkKind, Problem, Range, Related, SectionKind
-from .suggest import closest
+from .suggest import NameIndex, closest
 from .workspace import Workspace, display_title
+
+log = logging.getLogger(__name__)
 
 
 def _problem(code: str, rng: Range, message: str, related: tuple[Related, ...] = (), data: Any = None) -> Problem:
@@ -28,9 +31,14 @@ def check_document(ws: Workspace, uri: str) -> list[Problem]:
     problems = list(bp.problems)
     if bp.skipped:
         return problems
-    problems += _link_problems(ws, bp)
-    problems += _identity_problems(ws, bp)
-    problems += _structure_problems(bp)
+    try:
+        problems += _link_problems(ws, bp)
+        problems += _identity_problems(ws, bp)
+        problems += _structure_problems(bp)
+    except Exception as exc:  # noqa: BLE001 - a bug in one check must not take the server down
+        log.exception("checks failed on %s", uri)
+        msg = f"Internal error while checking this file ({type(exc).__name__}: {exc}); please report it."
+        problems.append(_problem(codes.INTERNAL_ERROR, Range.of(0, 0), msg))
     problems.sort(key=lambda p: (p.range.start, p.code))
     return problems
 
@@ -40,11 +48,15 @@ def check_workspace(ws: Workspace) -> dict[str, list[Problem]]:
     return {uri: check_document(ws, uri) for uri in sorted(ws.docs)}
 
 
-def _close(ws: Workspace, word: str, choices: list[str], key: tuple[str, ...]) -> list[str]:
+def _similar_ids(ws: Workspace, word: str) -> list[str]:
+    """Did-you-mean ids; the index and the answers are cached while the set of ids is unchanged."""
     cache = ws.suggestions_cache()
-    found = cache.get(key)
+    found = cache.get(("id", word))
     if found is None:
-        found = cache[key] = closest(word, choices)
+        index = cache.get(("index",))
+        if index is None:
+            index = cache[("index",)] = NameIndex(ws.entity_ids())  # type: ignore[assignment]
+        found = cache[("id", word)] = index.closest(word)  # type: ignore[union-attr]
     return found
 
 
@@ -76,7 +88,7 @@ def _unknown_entity(ws: Workspace, link: Link) -> Problem:
         msg = f"No blueprint at '{link.path}' in the workspace."
         return _problem(codes.BROKEN_ENTITY, link.target_range, msg, data={"path": link.path, "suggestions": []})
     name = link.entity or ""
-    suggestions = _close(ws, name, ws.entity_ids(), ("id", name))
+    suggestions = _similar_ids(ws, name)
     msg = f"Unknown entity '{name}'{_hint(suggestions)}"
     rng = link.entity_range or link.target_range
     return _problem(codes.BROKEN_ENTITY, rng, msg, data={"entity": name, "suggestions": suggestions})
@@ -85,8 +97,11 @@ def _unknown_entity(ws: Workspace, link: Link) -> Problem:
 def _unknown_anchor(ws: Workspace, link: Link, target: Blueprint, same: bool) -> Problem:
     anchor = link.anchor or ""
     anchors = tuple(s.anchor for s in target.sections)
-    # The target's anchors are part of the key: the cache outlives edits of that file.
-    suggestions = _close(ws, anchor, list(anchors), ("anchor", anchor, *anchors))
+    # The target's anchors are part of the key, so the answer stays right when that file changes.
+    cache = ws.suggestions_cache()
+    suggestions = cache.get(("anchor", anchor, *anchors))
+    if suggestions is None:
+        suggestions = cache[("anchor", anchor, *anchors)] = closest(anchor, anchors)
     where = "this blueprint" if same else (target.entity.id or display_title(target))
     msg = f"Unknown section '{anchor}' in {where}{_hint(suggestions)}"
     data = {"entity": target.entity.id, "anchor": anchor, "suggestions": suggestions}
@@ -119,7 +134,7 @@ def _identity_problems(ws: Workspace, bp: Blueprint) -> list[Problem]:
     parent = ws.entity(parent_id)
     rng = _field_range(bp, "parent")
     if parent is None:
-        suggestions = _close(ws, parent_id, ws.entity_ids(), ("id", parent_id))
+        suggestions = _similar_ids(ws, parent_id)
         msg = f"Unknown parent '{parent_id}'{_hint(suggestions)}"
         out.append(_problem(codes.UNKNOWN_PARENT, rng, msg, data={"entity": parent_id, "suggestions": suggestions}))
         return out

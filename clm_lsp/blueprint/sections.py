@@ -160,6 +160,17 @@ def _make_sections(body: list[_Named], lines: list[str], problems: list[Problem]
     return tuple(out)
 
 
+def _own_text(own: list[str]) -> str:
+    """The body lines without leading and trailing blank lines."""
+    end = len(own)
+    while end and not own[end - 1].strip():
+        end -= 1
+    first = 0
+    while first < end and not own[first].strip():
+        first += 1
+    return "\n".join(own[first:end])
+
+
 def _section(
     i: int,
     n: _Named,
@@ -173,17 +184,11 @@ def _section(
 ) -> Section:
     h = n.h
     next_start = body[i + 1].h.first_line if i + 1 < len(body) else len(lines)
-    own = lines[h.last_line + 1 : next_start]
     if next_start > h.last_line + 1:
         start, body_end = Position(h.last_line + 1, 0), _line_end(lines, next_start - 1)
     else:  # no body lines at all: an empty range at the end of the heading
         start = body_end = _line_end(lines, h.last_line)
-    while own and not own[-1].strip():
-        own.pop()
-    first = 0
-    while first < len(own) and not own[first].strip():
-        first += 1
-    text = "\n".join(own[first:])
+    text = _own_text(lines[h.last_line + 1 : next_start])
     # Only a short body can be a placeholder: skip the whitespace squeeze for real text.
     compact = "".join(text.split()) if len(text) < 64 else text
     placeholder = compact in _PLACEHOLDERS and (compact != "" or not kids)

@@ -87,8 +87,16 @@ class Workspace:
             paths = dict(paths)
             paths[path_key(bp.uri)] = bp.uri
         # Suggestions depend only on the set of ids: keep them when the id did not change.
-        lazy = {"suggest": self._lazy["suggest"]} if old is not None and old_id == bp.entity.id and "suggest" in self._lazy else {}
-        return Workspace(docs, self.root_uri, self.config, ids, paths, lazy)
+        lazy: dict[str, object] = {}
+        if old is not None and old_id == bp.entity.id:
+            # Same documents, same ids: every other link resolves as before, so the
+            # did-you-mean cache stays valid and the reverse index needs a local patch only.
+            if "suggest" in self._lazy:
+                lazy["suggest"] = self._lazy["suggest"]
+        new = Workspace(docs, self.root_uri, self.config, ids, paths, lazy)
+        if old is not None and old_id == bp.entity.id and "reverse" in self._lazy:
+            lazy["reverse"] = new._patched_reverse(self, old, bp)
+        return new
 
     def without(self, uri: str) -> Workspace:
         old = self._docs.get(uri)
@@ -136,9 +144,12 @@ class Workspace:
     def section(self, uri: str, anchor: str) -> Section | None:
         return self.anchors(uri).get(anchor)
 
-    def suggestions_cache(self) -> dict[tuple[str, ...], list[str]]:
+    def suggestions_cache(self) -> dict[tuple[str, ...], object]:
         """Scratch space for checks' did-you-mean lists (kept while the ids stay the same)."""
-        return self._lazy.setdefault("suggest", {})  # type: ignore[return-value]
+        cache: dict[tuple[str, ...], object] = self._lazy.setdefault("suggest", {})  # type: ignore[assignment]
+        if len(cache) > 10_000:  # one entry per distinct unknown name: bound a long session
+            cache.clear()
+        return cache
 
     # -- links ----------------------------------------------------------------------
 
@@ -195,22 +206,43 @@ class Workspace:
         bp = self.entity(entity_id)
         if bp is None:
             return []
-        found = self._reverse().get(bp.uri, [])
+        by_source = self._reverse().get(bp.uri, {})
+        found = [(uri, link) for uri in sorted(by_source) for link in by_source[uri]]
         if anchor is None:
-            return list(found)
+            return found
         return [(uri, link) for uri, link in found if link.anchor == anchor]
 
-    def _reverse(self) -> dict[str, list[tuple[str, Link]]]:
+    def _reverse(self) -> dict[str, dict[str, tuple[Link, ...]]]:
+        """target uri -> {source uri -> links from it to the target, in document order}."""
         rev = self._lazy.get("reverse")
         if rev is None:
             rev = {}
-            for uri in sorted(self._docs):
-                for link in self._docs[uri].links:
-                    target = self.target_document(link, uri)
-                    if target is not None:
-                        rev.setdefault(target.uri, []).append((uri, link))
+            for uri, bp in self._docs.items():
+                for target, links in self._links_by_target(bp).items():
+                    rev.setdefault(target, {})[uri] = links
             self._lazy["reverse"] = rev
         return rev  # type: ignore[return-value]
+
+    def _links_by_target(self, bp: Blueprint) -> dict[str, tuple[Link, ...]]:
+        grouped: dict[str, list[Link]] = {}
+        for link in bp.links:
+            target = self.target_document(link, bp.uri)
+            if target is not None:
+                grouped.setdefault(target.uri, []).append(link)
+        return {t: tuple(links) for t, links in grouped.items()}
+
+    def _patched_reverse(self, before: Workspace, old: Blueprint, bp: Blueprint) -> dict[str, dict[str, tuple[Link, ...]]]:
+        """``before``'s reverse index with ``old``'s links replaced by ``bp``'s (copy on write)."""
+        rev = dict(before._reverse())
+        for target in before._links_by_target(old):
+            inner = dict(rev[target])
+            inner.pop(old.uri, None)
+            rev[target] = inner
+        for target, links in self._links_by_target(bp).items():
+            inner = dict(rev.get(target, {}))
+            inner[bp.uri] = links
+            rev[target] = inner
+        return {t: inner for t, inner in rev.items() if inner}
 
     # -- hierarchy ------------------------------------------------------------------
 

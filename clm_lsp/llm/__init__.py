@@ -1,1 +1,25 @@
+"""The model layer: chat models and embedders behind one small interface.
 
+Backends (llama.cpp in process, Ollama, OpenAI-compatible HTTP) live in their own
+modules and are imported lazily by :mod:`clm_lsp.llm.registry`.
+"""
+
+from __future__ import annotations
+
+from clm_lsp.llm.base import ChatModel, Embedder, GenerateOptions, Message, ModelError
+from clm_lsp.llm.cancel import Cancelled, CancelToken
+from clm_lsp.llm.config import ModelConfig
+from clm_lsp.llm.registry import get_chat_model, get_embedder
+
+__all__ = [
+    "Cancelled",
+    "CancelToken",
+    "ChatModel",
+    "Embedder",
+    "GenerateOptions",
+    "Message",
+    "ModelConfig",
+    "ModelError",
+    "get_chat_model",
+    "get_embedder",
+]

@@ -108,3 +108,21 @@ def test_ten_megabyte_file_finishes() -> None:
     assert elapsed < 30  # generous: bench/parse.py measures the real rate
     # With the default limit (8 MB) the same file is skipped at once with CLM020.
     assert codes_of(text) == ["CLM020"]
+
+
+def test_an_internal_bug_becomes_a_problem_not_an_exception(monkeypatch) -> None:  # noqa: ANN001
+    from clm_lsp.blueprint import Workspace, check_document, checks, parser
+
+    def boom(*_args: object) -> None:
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(parser, "scan_blocks", boom)
+    bp, problems = parse(GOOD, "file:///w/a.blueprint.md")
+    assert bp.skipped and [p.code for p in problems] == ["CLM027"]
+    assert "simulated bug" in problems[0].message
+    monkeypatch.undo()
+
+    monkeypatch.setattr(checks, "_structure_problems", boom)
+    bp, _ = parse(GOOD, "file:///w/a.blueprint.md")
+    got = check_document(Workspace.build([bp], "file:///w"), bp.uri)
+    assert [p.code for p in got] == ["CLM027"]

@@ -134,3 +134,19 @@ def test_with_document_and_without_make_new_snapshots(ws: Workspace) -> None:
         ("new.blueprint.md", "[[coop]]"),
     ]
     assert ws3.without("file:///not/there") is ws3
+
+
+def test_reverse_index_patched_on_edit_matches_a_fresh_build(ws: Workspace) -> None:
+    ws.incoming("city")  # build the reverse index so the next snapshot patches it
+    edits = [
+        doc("city/coop.blueprint.md", "coop", "# Coop\n## Vision\n[[region]] [[region#vision]]\n", scale="organization", parent="city"),
+        doc("region.blueprint.md", "region", "# The Region\n## Vision\n[[coop#gov]] [[city#north]]\n", scale="region"),
+        doc("city/coop.blueprint.md", "coop", "# Coop\nno links any more\n", scale="organization", parent="city"),
+    ]
+    for edited in edits:
+        ws = ws.with_document(edited)
+        assert "reverse" in ws._lazy  # patched, not rebuilt (white-box: the fast path under test)
+        fresh = Workspace.build(ws.docs.values(), ROOT)
+        for ent_id in ["region", "city", "coop"]:
+            for anchor in [None, "vision", "north", "gov"]:
+                assert ws.incoming(ent_id, anchor) == fresh.incoming(ent_id, anchor), (ent_id, anchor)

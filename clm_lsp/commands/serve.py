@@ -1,0 +1,57 @@
+"""`clm-lsp serve`: run the language server over stdio (default) or TCP.
+
+TCP binds to the loopback interface unless another host is given explicitly:
+the protocol has no authentication, so it must not be reachable from the network
+by accident.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+LOOPBACK = "127.0.0.1"
+
+
+def _host_port(value: str) -> tuple[str, int]:
+    """`PORT`, `HOST:PORT` or `[IPv6]:PORT` -> (host, port)."""
+    host, sep, port = value.rpartition(":")
+    if not sep:
+        host, port = LOOPBACK, value
+    host = host.strip("[]") or LOOPBACK
+    try:
+        number = int(port)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r}: expected HOST:PORT, e.g. 127.0.0.1:2087") from None
+    if not 0 < number < 65536:
+        raise argparse.ArgumentTypeError(f"{value!r}: the port must be between 1 and 65535")
+    return host, number
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default)")
+    parser.add_argument("--tcp", type=_host_port, metavar="HOST:PORT", help="listen on TCP instead (default host 127.0.0.1)")
+    parser.add_argument("--log-file", metavar="PATH", help="also write the server's log to this file")
+    parser.add_argument("--log-level", choices=("error", "warning", "info", "debug"), default="info")
+
+
+def run(args: argparse.Namespace) -> int:
+    from clm_lsp.server import create_server
+    from clm_lsp.server.log import setup_logging
+
+    logger = setup_logging(args.log_level, args.log_file)
+    server = create_server()
+    if args.tcp:
+        host, port = args.tcp
+        if host not in (LOOPBACK, "localhost", "::1"):
+            logger.warning("listening on %s:%d: anyone who can reach this address can talk to the server", host, port)
+        server.start_tcp(host, port)
+        return 0
+    # stdout is the protocol stream from here on: anything else printed there would corrupt it.
+    real_stdout = sys.stdout
+    sys.stdout = sys.stderr
+    try:
+        server.start_io(sys.stdin.buffer, real_stdout.buffer)
+    finally:
+        sys.stdout = real_stdout
+    return 0

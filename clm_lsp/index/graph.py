@@ -1,0 +1,382 @@
+"""The workspace graph in Kuzu: the only module that imports kuzu.
+
+Every Cypher statement of the project lives here and in graph_write.py (the
+indexer's write path, mixed into :class:`Graph`, which imports no engine), so
+switching the engine is this module's import: ``ladybug`` 0.22, a fork of Kuzu,
+runs the same schema and statements through the same Python API (checked by
+running tests/index against it with ``sys.modules["kuzu"] = ladybug``), but
+cannot open Kuzu 0.11 files: a switch means one rebuild of each store.
+
+Schema (``SCHEMA_VERSION``): nodes ``File``, ``Entity``, ``Section``, ``Link``,
+``Summary`` and ``Meta``; relations ``HAS_SECTION`` (entity to its sections),
+``CHILD_OF`` (entity to parent entity), ``LINKS_TO`` (section or entity to
+section or entity, with the link's range), ``NEXT`` (timeslice to the following
+one) and ``SUMMARIZES`` (summary to section or to lower summaries).
+
+``Link`` nodes hold every link as written, resolved or not: a link into a file
+that does not exist yet becomes a ``LINKS_TO`` relation when its target appears,
+without reparsing the file it sits in.
+
+List filters are written ``UNWIND $ids AS i MATCH (n {id: i})``, never
+``WHERE n.id IN $ids``: in Kuzu 0.11.3 an IN (or list_contains) filter on a node
+property returns the wrong nodes for nodes created earlier in the same
+transaction (``MATCH (b:E) WHERE b.id IN ['d']`` after inserting ``d`` yields
+another node). The UNWIND form is also faster (a hash join). ladybug 0.22 does
+not have the bug; test_ix_graph.py holds the regression.
+
+Writes come from one thread (the indexer's); :meth:`Graph.apply` runs one
+change set in one transaction, so readers (each thread gets its own connection)
+see a workspace before or after a change, never half of one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import kuzu
+
+from .graph_write import ENTITY_COLS as _ENTITY_COLS
+from .graph_write import SECTION_COLS as _SECTION_COLS
+from .graph_write import SUMMARY_COLS as _SUMMARY_COLS
+from .graph_write import GraphWriter, entity_from_row
+from .graph_write import returns as _ret
+from .records import EntityRow, FileRow, LinkHit, SectionRow, SummaryRow, section_id
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = "1"
+MAX_SUMMARY_LEVELS = 16
+"""Bound of SUMMARIZES chains walked when marking summaries stale."""
+
+_SCHEMA = (
+    "CREATE NODE TABLE IF NOT EXISTS Meta(key STRING, value STRING, PRIMARY KEY(key))",
+    "CREATE NODE TABLE IF NOT EXISTS File(path STRING, mtime_ns INT64, size INT64, hash STRING,"
+    " entity STRING, ok BOOLEAN, PRIMARY KEY(path))",
+    "CREATE NODE TABLE IF NOT EXISTS Entity(id STRING, title STRING, scale STRING, status STRING,"
+    " parent STRING, tags STRING[], path STRING, title_anchor STRING, PRIMARY KEY(id))",
+    "CREATE NODE TABLE IF NOT EXISTS Section(id STRING, entity STRING, anchor STRING, title STRING,"
+    " crumbs STRING, kind STRING, date STRING, date_key STRING, level INT64, ord INT64, parent STRING,"
+    " start_line INT64, end_line INT64, body_start INT64, body_end INT64, hash STRING, tokens INT64,"
+    " placeholder BOOLEAN, text STRING, PRIMARY KEY(id))",
+    "CREATE NODE TABLE IF NOT EXISTS Link(id STRING, file STRING, src STRING, src_kind STRING,"
+    " entity STRING, anchor STRING, path STRING, raw STRING, line INT64, character INT64,"
+    " end_line INT64, end_character INT64, target_entity STRING, resolved BOOLEAN, PRIMARY KEY(id))",
+    "CREATE NODE TABLE IF NOT EXISTS Summary(id STRING, level INT64, text STRING, model_id STRING,"
+    " prompt_version STRING, source_hash STRING, stale BOOLEAN, PRIMARY KEY(id))",
+    "CREATE REL TABLE IF NOT EXISTS HAS_SECTION(FROM Entity TO Section)",
+    "CREATE REL TABLE IF NOT EXISTS CHILD_OF(FROM Entity TO Entity)",
+    "CREATE REL TABLE IF NOT EXISTS LINKS_TO(FROM Section TO Section, FROM Section TO Entity,"
+    " FROM Entity TO Section, FROM Entity TO Entity, link STRING, file STRING, line INT64,"
+    " character INT64, end_line INT64, end_character INT64)",
+    "CREATE REL TABLE IF NOT EXISTS NEXT(FROM Section TO Section)",
+    "CREATE REL TABLE IF NOT EXISTS SUMMARIZES(FROM Summary TO Section, FROM Summary TO Summary)",
+)
+
+
+class GraphBroken(RuntimeError):
+    """A commit failed half-way; this process must not write (or close) the graph again."""
+
+
+class Graph(GraphWriter):
+    """One Kuzu database file. Raises RuntimeError (Kuzu's) when it cannot open."""
+
+    broken: str | None = None
+
+    def __init__(self, path: Path, *, buffer_pool_mb: int = 256) -> None:
+        self.path = path
+        # Kuzu's default buffer pool is 80% of RAM: far too greedy for an editor helper.
+        self._db = kuzu.Database(str(path), buffer_pool_size=buffer_pool_mb * 1024 * 1024)
+        self._w = kuzu.Connection(self._db)
+        self._local = threading.local()
+        self._readers: list[Any] = []
+        self._readers_lock = threading.Lock()
+        for stmt in _SCHEMA:
+            self._w.execute(stmt)
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def close(self) -> None:
+        if self.broken:
+            return  # see _poison: closing would abort the process
+        with self._readers_lock:
+            readers, self._readers = self._readers, []
+        for conn in [*readers, self._w]:
+            with contextlib.suppress(Exception):
+                conn.close()
+        with contextlib.suppress(Exception):
+            self._db.close()
+
+    def _reader(self) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = kuzu.Connection(self._db)
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
+
+    def _read(self, query: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
+        self._check()
+        return self._reader().execute(query, params or {}).get_all()
+
+    def _write(self, query: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
+        return self._w.execute(query, params or {}).get_all()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction; Kuzu rolls back by itself when a statement fails."""
+        self._check()
+        self._w.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self._w.execute("ROLLBACK")
+            raise
+        try:
+            self._w.execute("COMMIT")
+        except RuntimeError as exc:
+            self._poison(exc)
+            raise GraphBroken(self.broken or str(exc)) from exc
+
+    def _poison(self, exc: Exception) -> None:
+        """A failed COMMIT (a full disk during the checkpoint) leaves Kuzu 0.11.3 in a state
+        where destroying the database throws from a C++ destructor, which aborts the whole
+        process. So the database object is leaked on purpose (never destroyed, not even at
+        exit) and every later call refuses with one clear message."""
+        self.broken = f"the index graph could not be written ({str(exc).strip().splitlines()[0]})"
+        for obj in (self._db, self._w, *self._readers):
+            ctypes.pythonapi.Py_IncRef(ctypes.py_object(obj))
+
+    def _check(self) -> None:
+        if self.broken:
+            raise GraphBroken(self.broken)
+
+    def _copy_rel(self, table: str, src: str, dst: str, columns: dict[str, list[Any]]) -> None:
+        # COPY from an Arrow table is ~40x faster than UNWIND ... MATCH ... CREATE for edges.
+        if not columns["from"]:
+            return
+        import pyarrow as pa
+
+        self._w.execute(f"COPY {table} FROM $t (from='{src}', to='{dst}')", {"t": pa.table(columns)})
+
+    def query(self, cypher: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
+        """A read-only Cypher query on this thread's connection (for tools, tests and debugging)."""
+        return self._read(cypher, params)
+
+    # -- meta ----------------------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        rows = self._read("MATCH (m:Meta {key: $k}) RETURN m.value", {"k": key})
+        return rows[0][0] if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._write("MERGE (m:Meta {key: $k}) SET m.value = $v", {"k": key, "v": value})
+
+    def counts(self) -> dict[str, int]:
+        out = {}
+        for label, key in (("File", "files"), ("Entity", "entities"), ("Section", "sections"),
+                           ("Link", "links"), ("Summary", "summaries")):
+            out[key] = int(self._read(f"MATCH (n:{label}) RETURN count(*)")[0][0])
+        out["resolved_links"] = int(self._read("MATCH ()-[r:LINKS_TO]->() RETURN count(*)")[0][0])
+        return out
+
+    # -- reads for the indexer -----------------------------------------------------------
+
+    def files(self) -> dict[str, FileRow]:
+        rows = self._read("MATCH (f:File) RETURN f.path, f.mtime_ns, f.size, f.hash, f.entity, f.ok")
+        return {r[0]: FileRow(r[0], r[1], r[2], r[3], r[4] or None, bool(r[5])) for r in rows}
+
+    def entity_ids(self) -> set[str]:
+        return {r[0] for r in self._read("MATCH (e:Entity) RETURN e.id")}
+
+    def entity_paths(self, ids: Iterable[str]) -> dict[str, str]:
+        rows = self._read("UNWIND $ids AS i MATCH (e:Entity {id: i}) RETURN e.id, e.path", {"ids": list(ids)})
+        return {r[0]: r[1] for r in rows}
+
+    def claims(self, ids: Iterable[str]) -> dict[str, list[str]]:
+        """entity id -> paths of the files that claim it, sorted (the first one owns it)."""
+        out: dict[str, list[str]] = {}
+        for ent, path in self._read("UNWIND $ids AS i MATCH (f:File) WHERE f.entity = i RETURN f.entity, f.path", {"ids": list(ids)}):
+            out.setdefault(ent, []).append(path)
+        return {k: sorted(v) for k, v in out.items()}
+
+    def section_hashes(self, entity_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """section id -> (entity id, content hash) for the given entities."""
+        rows = self._read("UNWIND $ids AS i MATCH (s:Section) WHERE s.entity = i RETURN s.id, s.entity, s.hash", {"ids": list(entity_ids)})
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def entities_with_text(self) -> set[str]:
+        """Entities with at least one section that has body text (those that should have vectors)."""
+        rows = self._read("MATCH (s:Section) WHERE s.placeholder = false AND trim(s.text) <> '' RETURN DISTINCT s.entity")
+        return {r[0] for r in rows}
+
+    def entities_with_sections(self, ids: Iterable[str]) -> dict[str, tuple[EntityRow, list[SectionRow]]]:
+        ids = list(ids)
+        ents = self._read(f"UNWIND $ids AS i MATCH (e:Entity {{id: i}}) RETURN {_ret('e', _ENTITY_COLS)}", {"ids": ids})
+        out: dict[str, tuple[EntityRow, list[SectionRow]]] = {r[0]: (entity_from_row(r), []) for r in ents}
+        rows = self._read(f"UNWIND $ids AS i MATCH (s:Section) WHERE s.entity = i RETURN {_ret('s', _SECTION_COLS)} ORDER BY s.ord", {"ids": ids})
+        for r in rows:
+            sec = SectionRow(*r)
+            if sec.entity in out:
+                out[sec.entity][1].append(sec)
+        return out
+
+    # -- reads for the server ------------------------------------------------------------
+
+    def entity(self, entity_id: str) -> EntityRow | None:
+        rows = self._read(f"MATCH (e:Entity {{id: $id}}) RETURN {_ret('e', _ENTITY_COLS)}", {"id": entity_id})
+        return entity_from_row(rows[0]) if rows else None
+
+    def section(self, sid: str) -> SectionRow | None:
+        rows = self._read(f"MATCH (s:Section {{id: $id}}) RETURN {_ret('s', _SECTION_COLS)}", {"id": sid})
+        return SectionRow(*rows[0]) if rows else None
+
+    def sections(self, entity_id: str) -> list[SectionRow]:
+        rows = self._read(
+            f"MATCH (e:Entity {{id: $id}})-[:HAS_SECTION]->(s:Section) RETURN {_ret('s', _SECTION_COLS)} ORDER BY s.ord",
+            {"id": entity_id},
+        )
+        return [SectionRow(*r) for r in rows]
+
+    def resolve(self, entity_id: str, anchor: str | None = None) -> tuple[EntityRow, SectionRow | None] | None:
+        """What ``[[entity_id#anchor]]`` names: (entity, section) or (entity, None); None if missing."""
+        entity = self.entity(entity_id)
+        if entity is None:
+            return None
+        if not anchor or anchor == entity.title_anchor:
+            return entity, None
+        section = self.section(section_id(entity_id, anchor))
+        return (entity, section) if section is not None else None
+
+    def resolve_path(self, path: str, anchor: str | None = None) -> tuple[EntityRow, SectionRow | None] | None:
+        """Like :meth:`resolve` for a Markdown link's workspace-relative file path."""
+        rows = self._read("MATCH (e:Entity {path: $p}) RETURN e.id", {"p": path})
+        return self.resolve(rows[0][0], anchor) if rows else None
+
+    def incoming(self, entity_id: str, anchor: str | None = None) -> list[LinkHit]:
+        """Links naming this entity (``anchor`` None: any of its anchors, resolved or not)."""
+        where = "l.target_entity = $e" + (" AND l.anchor = $a" if anchor is not None else "")
+        return self._link_hits(where, {"e": entity_id, "a": anchor or ""})
+
+    def outgoing(self, entity_id: str) -> list[LinkHit]:
+        """Links written in this entity's blueprint, in document order."""
+        return self._link_hits("l.file = $f", {"f": self._path_of(entity_id)})
+
+    def _path_of(self, entity_id: str) -> str:
+        rows = self._read("MATCH (e:Entity {id: $id}) RETURN e.path", {"id": entity_id})
+        return rows[0][0] if rows else "\0"
+
+    def _link_hits(self, where: str, params: dict[str, Any]) -> list[LinkHit]:
+        cols = ("id", "file", "src", "src_kind", "raw", "line", "character", "end_line", "end_character",
+                "target_entity", "anchor", "resolved")
+        params = {k: v for k, v in params.items() if f"${k}" in where}
+        rows = self._read(f"MATCH (l:Link) WHERE {where} RETURN {_ret('l', cols)} ORDER BY l.file, l.line, l.character", params)
+        return [LinkHit(*r[:9], r[9] or "", r[10] or "", bool(r[11])) for r in rows]
+
+    def neighbours(self, sid: str) -> list[tuple[str, str]]:
+        """(direction, node id) of everything a section links to ('out') or is linked from ('in')."""
+        out = self._read("MATCH (s:Section {id: $id})-[:LINKS_TO]->(t) RETURN DISTINCT t.id", {"id": sid})
+        inc = self._read("MATCH (t)-[:LINKS_TO]->(s:Section {id: $id}) RETURN DISTINCT t.id", {"id": sid})
+        return [("out", r[0]) for r in out] + [("in", r[0]) for r in inc]
+
+    def ancestors(self, entity_id: str) -> list[EntityRow]:
+        """Parent, grandparent... nearest first (a parent cycle stops at the start)."""
+        out: list[EntityRow] = []
+        seen = {entity_id}
+        current = entity_id
+        while True:
+            rows = self._read(f"MATCH (:Entity {{id: $id}})-[:CHILD_OF]->(p:Entity) RETURN {_ret('p', _ENTITY_COLS)}", {"id": current})
+            if not rows or rows[0][0] in seen:
+                return out
+            parent = entity_from_row(rows[0])
+            seen.add(parent.id)
+            out.append(parent)
+            current = parent.id
+
+    def children(self, entity_id: str) -> list[EntityRow]:
+        rows = self._read(
+            f"MATCH (c:Entity)-[:CHILD_OF]->(:Entity {{id: $id}}) RETURN {_ret('c', _ENTITY_COLS)} ORDER BY c.path",
+            {"id": entity_id},
+        )
+        return [entity_from_row(r) for r in rows]
+
+    def timeslices(self, entity_id: str) -> list[SectionRow]:
+        """The entity's timeslices, oldest first (document order breaks ties)."""
+        rows = self._read(
+            f"MATCH (:Entity {{id: $id}})-[:HAS_SECTION]->(s:Section) WHERE s.kind = 'timeslice'"
+            f" RETURN {_ret('s', _SECTION_COLS)} ORDER BY s.date_key, s.ord",
+            {"id": entity_id},
+        )
+        return [SectionRow(*r) for r in rows]
+
+    def next_timeslice(self, sid: str) -> SectionRow | None:
+        rows = self._read(f"MATCH (:Section {{id: $id}})-[:NEXT]->(n:Section) RETURN {_ret('n', _SECTION_COLS)}", {"id": sid})
+        return SectionRow(*rows[0]) if rows else None
+
+    # -- summaries (written by the model layer's worker, through the indexer's thread) ----
+
+    def put_summary(self, summary: SummaryRow, sources: Iterable[str]) -> None:
+        """Create or replace a summary and what it stands for (section or summary ids).
+
+        Unknown source ids are ignored: the section may have gone while the model wrote.
+        """
+        row = {c: getattr(summary, c) for c in _SUMMARY_COLS}
+        ids = list(dict.fromkeys(sources))
+        sets = ", ".join(f"u.{c} = ${c}" for c in _SUMMARY_COLS if c != "id")
+        with self.transaction():
+            self._write(f"MERGE (u:Summary {{id: $id}}) SET {sets}", row)
+            self._write("MATCH (u:Summary {id: $id})-[r:SUMMARIZES]->() DELETE r", {"id": summary.id})
+            for label in ("Section", "Summary"):
+                self._write(
+                    f"UNWIND $ids AS i MATCH (u:Summary {{id: $id}}), (x:{label} {{id: i}}) WHERE i <> $id CREATE (u)-[:SUMMARIZES]->(x)",
+                    {"id": summary.id, "ids": ids},
+                )
+
+    def summary(self, summary_id: str) -> SummaryRow | None:
+        rows = self._read(f"MATCH (u:Summary {{id: $id}}) RETURN {_ret('u', _SUMMARY_COLS)}", {"id": summary_id})
+        return SummaryRow(*rows[0]) if rows else None
+
+    def summaries_of(self, sid: str) -> list[SummaryRow]:
+        """Summaries that stand directly for this section (or this summary), lowest level first."""
+        rows = self._read(
+            f"MATCH (u:Summary)-[:SUMMARIZES]->(x) WHERE x.id = $id RETURN {_ret('u', _SUMMARY_COLS)} ORDER BY u.level, u.id",
+            {"id": sid},
+        )
+        return [SummaryRow(*r) for r in rows]
+
+    def sources_of(self, summary_id: str) -> list[tuple[str, str]]:
+        """What a summary stands for: ('section' | 'summary', id), sections in document order."""
+        rows = self._read(
+            "MATCH (:Summary {id: $id})-[:SUMMARIZES]->(x) RETURN label(x), x.id", {"id": summary_id}
+        )
+        return sorted(((str(r[0]).lower(), r[1]) for r in rows), key=lambda kr: (kr[0], kr[1]))
+
+    def mark_stale(self, section_ids: Iterable[str]) -> int:
+        """Mark the summaries of these sections, and every summary above them, stale."""
+        ids = list(section_ids)
+        if not ids:
+            return 0
+        rows = self._write(
+            f"UNWIND $ids AS i MATCH (u:Summary)-[:SUMMARIZES*1..{MAX_SUMMARY_LEVELS}]->(:Section {{id: i}})"
+            " WITH DISTINCT u SET u.stale = true RETURN count(u)",
+            {"ids": ids},
+        )
+        return int(rows[0][0]) if rows else 0
+
+    def _delete_orphan_summaries(self) -> int:
+        """Summaries with nothing left to stand for go, level by level up the tree."""
+        total = 0
+        for _ in range(MAX_SUMMARY_LEVELS + 1):
+            rows = self._write("MATCH (u:Summary) WHERE NOT EXISTS { MATCH (u)-[:SUMMARIZES]->() } RETURN u.id")
+            if not rows:
+                break
+            self._write("UNWIND $ids AS i MATCH (u:Summary {id: i}) DETACH DELETE u", {"ids": [r[0] for r in rows]})
+            total += len(rows)
+        return total

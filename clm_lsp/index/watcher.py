@@ -1,0 +1,165 @@
+"""Changes made outside the editor, as debounced batches of blueprint paths: the only watchdog importer.
+
+watchdog's observer thread only records paths; a flusher thread hands them on
+once the folder has been quiet for ``debounce_s`` (or ``max_delay_s`` after the
+first event of a continuous stream), so a `git checkout` that touches a
+thousand files is one batch and one re-index pass.
+
+``on_batch(paths)`` runs on the flusher thread with a sorted list of absolute
+paths of ``*.blueprint.md`` files that were created, modified, moved or
+deleted. A folder that is deleted or moved away is reported as the blueprint
+files that were known below it. The server hops to its event loop from there
+(``loop.call_soon_threadsafe``); nothing else should happen on this thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+from clm_lsp.workspace_io import BLUEPRINT_SUFFIX, SKIP_DIRS
+
+log = logging.getLogger(__name__)
+
+
+class Watcher:
+    def __init__(
+        self,
+        root: Path,
+        on_batch: Callable[[list[Path]], object],
+        debounce_s: float = 0.3,
+        *,
+        max_delay_s: float = 5.0,
+        ignore: Iterable[Path] = (),
+    ) -> None:
+        self.root = Path(root).resolve()
+        self.on_batch = on_batch
+        self.debounce_s = debounce_s
+        self.max_delay_s = max(max_delay_s, debounce_s)
+        self._ignore = tuple(Path(p).resolve() for p in ignore)
+        self._pending: set[str] = set()
+        self._known: set[str] = set()
+        self._first = self._last = 0.0
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._observer: Observer | None = None
+        self._flusher: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start watching (recursively). Raises OSError when the folder cannot be watched."""
+        self._known = set(self._scan(self.root))
+        observer = Observer()
+        observer.schedule(_Handler(self), str(self.root), recursive=True)
+        observer.daemon = True
+        observer.start()
+        self._observer = observer
+        self._flusher = threading.Thread(target=self._run, name="clm-watch-flush", daemon=True)
+        self._flusher.start()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer.join(timeout=5)
+        if self._flusher is not None:
+            self._flusher.join(timeout=5)
+
+    # -- the observer thread ------------------------------------------------------------------
+
+    def _ignored(self, path: str, is_dir: bool) -> bool:
+        try:
+            rel = Path(path).relative_to(self.root)
+        except ValueError:
+            return True
+        folders = rel.parts if is_dir else rel.parts[:-1]
+        if any(part in SKIP_DIRS or part.startswith(".") for part in folders):
+            return True
+        return any(Path(path).is_relative_to(ig) for ig in self._ignore)
+
+    def _record(self, event: FileSystemEvent) -> None:
+        paths = [os.fsdecode(event.src_path)]
+        if getattr(event, "dest_path", ""):
+            paths.append(os.fsdecode(event.dest_path))
+        found: set[str] = set()
+        for path in paths:
+            if self._ignored(path, event.is_directory):
+                continue
+            if path.endswith(BLUEPRINT_SUFFIX) and not event.is_directory:
+                found.add(path)
+            elif event.is_directory:
+                found.update(self._below(path))
+        if found:
+            now = time.monotonic()
+            with self._cond:
+                if not self._pending:
+                    self._first = now
+                self._pending |= found
+                self._last = now
+                self._cond.notify_all()
+
+    def _below(self, folder: str) -> set[str]:
+        """Blueprint files under a folder that appeared (scan it) or vanished (what we knew there)."""
+        prefix = folder.rstrip(os.sep) + os.sep
+        with self._cond:  # _known is updated by the flusher thread
+            known = {p for p in self._known if p.startswith(prefix)}
+        return known | set(self._scan(Path(folder))) if os.path.isdir(folder) else known
+
+    def _scan(self, folder: Path) -> list[str]:
+        out = []
+        for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+            dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")]
+            out.extend(os.path.join(dirpath, n) for n in filenames if n.endswith(BLUEPRINT_SUFFIX))
+        return out
+
+    # -- the flusher thread ---------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._stopping and not self._pending:
+                    self._cond.wait()
+                if self._stopping:
+                    return
+                now = time.monotonic()
+                quiet_at = self._last + self.debounce_s
+                cap_at = self._first + self.max_delay_s
+                if now < min(quiet_at, cap_at):
+                    self._cond.wait(timeout=min(quiet_at, cap_at) - now)
+                    continue
+                batch, self._pending = sorted(self._pending), set()
+            self._deliver(batch)
+
+    def _deliver(self, batch: list[str]) -> None:
+        exists = {path: os.path.exists(path) for path in batch}
+        with self._cond:
+            for path, there in exists.items():
+                if there:
+                    self._known.add(path)
+                else:
+                    self._known.discard(path)
+        try:
+            self.on_batch([Path(p) for p in batch])
+        except Exception:  # noqa: BLE001 - a failing consumer must not stop the watching
+            log.exception("file-change handler failed for %d paths", len(batch))
+
+
+class _Handler(FileSystemEventHandler):
+    def __init__(self, watcher: Watcher) -> None:
+        self._watcher = watcher
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in ("opened", "closed_no_write"):
+            return  # reads (our own included) are not changes
+        try:
+            self._watcher._record(event)
+        except Exception:  # noqa: BLE001 - never kill watchdog's thread
+            log.exception("could not record a file event")

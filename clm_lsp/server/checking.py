@@ -1,0 +1,134 @@
+"""Re-checking after changes and reporting the problems: pushed, or pulled by the client.
+
+After an edit, the debounced run parses the changed documents, swaps the
+snapshot, and re-checks the documents whose problems may change (the edited
+one first, then the others in slices that yield to requests), then publishes
+only the diagnostics that changed. In pull mode it asks the client to refresh
+instead when files other than the edited one changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from lsprotocol import types as lsp
+
+from . import convert
+from .project import Project
+
+if TYPE_CHECKING:
+    from .server import ClmLanguageServer
+
+log = logging.getLogger(__name__)
+_SLICE = 32
+
+
+class Checker:
+    def __init__(self, server: ClmLanguageServer) -> None:
+        self.server = server
+        self._scanned: dict[int, asyncio.Event] = {}
+        self._last_change: dict[int, float] = {}
+        self._refresh = False
+        self.published: set[str] = set()
+        """URIs with a non-empty pushed diagnostics list (to clear them when they go)."""
+
+    def opened(self, project: Project, uri: str) -> None:
+        """A just-opened document is checked and reported even if its text is the one on disk."""
+        project.stale.add(uri)
+        self.schedule(project)
+
+    def closed(self, project: Project, uri: str) -> None:
+        """Closing a file hides its problems when only open files report (diagnostics.workspace off)."""
+        if not self.server.use_pull and not self.server.config.diagnostics.workspace and uri in self.published:
+            self.push(project, uri)
+        self.schedule(project)
+
+    def scanned_event(self, project: Project) -> asyncio.Event:
+        event = self._scanned.get(id(project))
+        if event is None:
+            event = self._scanned[id(project)] = asyncio.Event()
+            if project.scanned:
+                event.set()
+        return event
+
+    def schedule(self, project: Project, delay_s: float | None = None) -> None:
+        """Re-check soon. The first change after a quiet spell runs at once (lowest latency);
+        changes that follow within the debounce window wait for the burst to end."""
+        if delay_s is None:
+            debounce = self.server.config.diagnostics.debounce_ms / 1000
+            quiet = time.monotonic() - self._last_change.get(id(project), 0.0) > debounce
+            delay_s = 0.0 if quiet else debounce
+            self._last_change[id(project)] = time.monotonic()
+        self.server.tasks.debounce(f"check:{id(project)}", delay_s, lambda: self.run(project))
+
+    async def run(self, project: Project) -> None:
+        session = self.server.session
+        session.flush()
+        if not project.scanned:
+            return  # links would look broken until the folder is read; the scan schedules a run
+        # Open documents first, and always answered: the editor pairs each report with the
+        # version it describes, so an unchanged list still says "checked up to this version".
+        first = sorted(u for u in project.stale if u in session.open_docs)
+        for uri in first:
+            project.recheck(uri)
+        self.report(project, first, edited=True)
+        rest = sorted(project.stale)
+        changed = []
+        for n, uri in enumerate(rest, 1):
+            if project.recheck(uri):
+                changed.append(uri)
+            if n % _SLICE == 0:
+                self.report(project, changed)
+                changed = []
+                await asyncio.sleep(0)  # let requests through; a newer edit may cancel this run
+        self.report(project, changed)
+        if self._refresh and self.server.client.diagnostic_refresh:
+            self._refresh = False
+            self.server.workspace_diagnostic_refresh(None)
+
+    def report(self, project: Project, uris: list[str], edited: bool = False) -> None:
+        if not uris:
+            return
+        if not self.server.use_pull:
+            for uri in uris:
+                self.push(project, uri)
+        elif not edited:
+            # The client pulls the edited file itself; other files need one nudge at the end of the run.
+            self._refresh = True
+
+    def visible_problems(self, project: Project, uri: str) -> list:
+        cfg = self.server.config.diagnostics
+        if not cfg.enable:
+            return []
+        if not cfg.workspace and uri not in self.server.session.open_docs:
+            return []
+        return project.problems.get(uri, [])
+
+    def push(self, project: Project, uri: str) -> None:
+        problems = self.visible_problems(project, uri)
+        session = self.server.session
+        # An open file always hears back (an empty list says "checked, clean"); a closed
+        # clean file is only cleared if something was reported for it before.
+        if not problems and uri not in self.published and uri not in session.open_docs:
+            return
+        text_of = convert.text_source(project.ws)
+        items = [convert.diagnostic(uri, p, text_of, self.server.encoding) for p in problems]
+        params = lsp.PublishDiagnosticsParams(uri=session.client_uri(uri), diagnostics=items, version=session.version_of(uri))
+        self.server.text_document_publish_diagnostics(params)
+        if items:
+            self.published.add(uri)
+        else:
+            self.published.discard(uri)
+
+    def republish_all(self) -> None:
+        """After a settings change: report everything again under the new settings."""
+        for project in self.server.session.all_projects():
+            if self.server.use_pull:
+                continue
+            for uri in sorted(set(project.problems) | (self.published & set(project.ws.docs))):
+                self.push(project, uri)
+        if self.server.use_pull and self.server.client.diagnostic_refresh:
+            self.server.workspace_diagnostic_refresh(None)

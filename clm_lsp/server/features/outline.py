@@ -1,0 +1,83 @@
+"""Document symbols, workspace symbols, folding ranges and code lenses."""
+
+from __future__ import annotations
+
+from lsprotocol import types as lsp
+
+from clm_lsp.blueprint import Blueprint
+
+from .. import convert
+from ..ide import symbols
+from ..server import ClmLanguageServer
+
+LENS_COMMAND = "clm.sectionInfo"
+
+
+class SymbolEntries:
+    """workspace/symbol entries per document, rebuilt only for documents that changed."""
+
+    def __init__(self) -> None:
+        self._by_uri: dict[str, tuple[Blueprint, list[symbols.WorkspaceSymbol]]] = {}
+
+    def collect(self, docs: dict[str, Blueprint] | object) -> list[symbols.WorkspaceSymbol]:
+        out: list[symbols.WorkspaceSymbol] = []
+        seen = set()
+        for uri, bp in docs.items():  # type: ignore[attr-defined]
+            seen.add(uri)
+            hit = self._by_uri.get(uri)
+            if hit is None or hit[0] is not bp:
+                hit = self._by_uri[uri] = (bp, symbols.symbol_entries(bp))
+            out += hit[1]
+        return out
+
+    def forget_missing(self, live: set[str]) -> None:
+        for uri in [u for u in self._by_uri if u not in live]:
+            del self._by_uri[uri]
+
+
+def register(server: ClmLanguageServer) -> None:
+    entries = SymbolEntries()
+
+    @server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+    def document_symbol(ls: ClmLanguageServer, params: lsp.DocumentSymbolParams) -> list[lsp.DocumentSymbol] | None:
+        """loop: entity > sections > subsections (timeslices included), as a tree."""
+        _project, ws, uri = ls.session.snapshot(params.text_document.uri)
+        bp = ws.docs.get(uri)
+        if bp is None:
+            return None
+        return [convert.document_symbol(s, bp.text, ls.encoding) for s in symbols.document_symbols(bp)]
+
+    @server.feature(lsp.WORKSPACE_SYMBOL)
+    def workspace_symbol(ls: ClmLanguageServer, params: lsp.WorkspaceSymbolParams) -> list[lsp.WorkspaceSymbol] | None:
+        """loop: fuzzy search over ids, titles and anchors of every folder."""
+        ls.session.flush()
+        pool: list[symbols.WorkspaceSymbol] = []
+        texts: dict[str, str] = {}
+        for project in ls.session.all_projects():
+            pool += entries.collect(project.ws.docs)
+            texts.update((uri, bp.text) for uri, bp in project.ws.docs.items())
+        entries.forget_missing(set(texts))
+        found = symbols.workspace_symbols(pool, params.query, ls.config.symbols.max_items)
+        return [convert.workspace_symbol(s, texts.get, ls.encoding) for s in found]
+
+    @server.feature(lsp.TEXT_DOCUMENT_FOLDING_RANGE)
+    def folding_range(ls: ClmLanguageServer, params: lsp.FoldingRangeParams) -> list[lsp.FoldingRange] | None:
+        """loop: front matter and sections (folding is by whole lines, so no encoding applies)."""
+        _project, ws, uri = ls.session.snapshot(params.text_document.uri)
+        bp = ws.docs.get(uri)
+        if bp is None:
+            return None
+        return [convert.folding_range(f) for f in symbols.folding_ranges(bp)]
+
+    @server.feature(lsp.TEXT_DOCUMENT_CODE_LENS, lsp.CodeLensOptions(resolve_provider=False))
+    def code_lens(ls: ClmLanguageServer, params: lsp.CodeLensParams) -> list[lsp.CodeLens] | None:
+        """loop: per section, its size in tokens and its incoming links."""
+        _project, ws, uri = ls.session.snapshot(params.text_document.uri)
+        bp = ws.docs.get(uri)
+        if bp is None:
+            return None
+        out = []
+        for lens in symbols.section_lenses(ws, uri):
+            command = lsp.Command(title=lens.title, command=LENS_COMMAND, arguments=[params.text_document.uri, lens.anchor])
+            out.append(lsp.CodeLens(range=convert.range_to_lsp(bp.text, lens.range, ls.encoding), command=command))
+        return out

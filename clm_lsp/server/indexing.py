@@ -1,0 +1,180 @@
+"""The persistent index (Kuzu graph + LanceDB vectors), kept in step by one writer thread,
+and the file watcher used when the client does not report file changes itself.
+
+Requests never wait on either: navigation, hover and checks read the in-memory
+snapshot. Every index call runs on the single writer thread (Kuzu allows one
+writer per database). When the index cannot open (the layer is missing, the
+embedder cannot load, a store is held or corrupt), the user is told once and
+everything else keeps working.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .project import Project, uri_to_path
+from .scanning import Progress
+from .session import reload_from_disk
+
+if TYPE_CHECKING:
+    from .server import ClmLanguageServer
+
+log = logging.getLogger(__name__)
+
+
+class IndexController:
+    def __init__(self, server: ClmLanguageServer) -> None:
+        self.server = server
+        self.state = "off"
+        self._writer: concurrent.futures.ThreadPoolExecutor | None = None
+        self._indexers: dict[Path, Any] = {}
+        self._watchers: list[Any] = []
+        self._cancel = threading.Event()
+
+    # -- life cycle --------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Called once the folders are known (at `initialized`); never blocks."""
+        self._start_watchers()
+        if not self.server.config.index.enable:
+            self._status("off", message="disabled (set clm.index.enable to true to build the index)")
+            return
+        try:
+            from clm_lsp.index import Indexer  # type: ignore[attr-defined]
+        except ImportError as exc:
+            self._status("unavailable", message=str(exc))
+            self.server.show_once("the persistent index is not available in this build; navigation works from memory.")
+            return
+        self._writer = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="clm-index")
+        self.server.tasks.start(self._open_all(Indexer), name="index:open")
+
+    def stop(self) -> None:
+        self._cancel.set()
+        for watcher in self._watchers:
+            try:
+                watcher.stop()
+            except Exception:  # noqa: BLE001 - shutting down: log and go on
+                log.exception("file watcher did not stop cleanly")
+        self._watchers.clear()
+        writer, self._writer = self._writer, None
+        if writer is None:
+            return
+        for root, indexer in list(self._indexers.items()):
+            try:
+                writer.submit(indexer.close).result(timeout=10)
+            except Exception:  # noqa: BLE001
+                log.exception("index for %s did not close cleanly", root)
+        self._indexers.clear()
+        writer.shutdown(wait=False, cancel_futures=True)
+
+    def _status(self, state: str, **extra: Any) -> None:
+        self.state = state
+        self.server.extensions["status"].update(index={"state": state, **extra})
+
+    # -- opening and the first reconcile -------------------------------------------------
+
+    async def _open_all(self, indexer_cls: Any) -> None:
+        loop = asyncio.get_running_loop()
+        self._status("opening")
+        for project in list(self.server.session.projects):
+            try:
+                indexer = await loop.run_in_executor(self._writer, self._open, indexer_cls, project)
+            except Exception as exc:  # noqa: BLE001 - the index is derived data: serve without it
+                log.exception("the index for %s could not open", project.root)
+                self._status("failed", message=f"{type(exc).__name__}: {exc}")
+                self.server.show_once(f"the index for {project.root} could not open ({exc}); navigation works from memory.")
+                return
+            self._indexers[project.root] = indexer
+            await self._reconcile(project, indexer)
+        self._status("ready", folders=len(self._indexers))
+
+    def _open(self, indexer_cls: Any, project: Project) -> Any:
+        from clm_lsp.llm import get_embedder
+
+        store = self.server.config.index.store_dir
+        return indexer_cls(project.root, get_embedder(), project.settings.format, store_dir=Path(store) if store else None)
+
+    async def _reconcile(self, project: Project, indexer: Any) -> None:
+        progress = Progress(self.server, f"clm: indexing {project.root.name if project.root else ''}")
+        await progress.begin()
+        loop = asyncio.get_running_loop()
+
+        def report(*args: Any) -> None:
+            # Called on the writer thread: check the user's cancel, then hop to the loop.
+            if progress.cancelled():
+                self._cancel.set()
+            if len(args) >= 2 and all(isinstance(a, int) for a in args[:2]):
+                loop.call_soon_threadsafe(progress.report, args[0], args[1])
+
+        self._status("indexing", folder=str(project.root))
+        try:
+            stats = await loop.run_in_executor(self._writer, lambda: indexer.reconcile(progress=report, cancel=self._cancel))
+        except Exception as exc:  # noqa: BLE001
+            progress.end("failed: see the log")
+            log.exception("indexing %s failed", project.root)
+            self.server.show_once(f"indexing {project.root} failed ({exc}); navigation works from memory.")
+            return
+        progress.end("cancelled" if self._cancel.is_set() else "done")
+        log.info("index of %s: %s", project.root, stats)
+
+    # -- changes -----------------------------------------------------------------------
+
+    def file_changed(self, uri: str, text: str | None) -> None:
+        """A file was saved or changed on disk (``text`` None: deleted); the writer updates the index."""
+        path = uri_to_path(uri)
+        project = self.server.session.project_for(uri)
+        indexer = self._indexers.get(project.root) if project.root is not None else None
+        if self._writer is None or indexer is None or path is None:
+            return
+        future = self._writer.submit(indexer.apply, [(path, text)])
+        future.add_done_callback(_log_failure)
+
+    # -- the watchdog fallback ---------------------------------------------------------
+
+    def _start_watchers(self) -> None:
+        """Watch the folders ourselves only when the client does not report file changes."""
+        if self.server.watching or not self.server.session.projects:
+            return
+        try:
+            from clm_lsp.index import Watcher  # type: ignore[attr-defined]
+        except ImportError:
+            log.info("no file watcher available: files changed outside the editor are seen when opened")
+            return
+        loop = asyncio.get_running_loop()
+        for project in self.server.session.projects:
+            assert project.root is not None
+
+            def on_batch(paths: Any, project: Project = project) -> None:
+                # The watcher's thread: hand the batch to the event loop, nothing else.
+                loop.call_soon_threadsafe(self._on_disk_batch, project, list(paths))
+
+            try:
+                watcher = Watcher(project.root, on_batch, debounce_s=0.3)
+                watcher.start()
+            except Exception:  # noqa: BLE001 - no watcher is a degraded mode, not a failure
+                log.exception("could not watch %s", project.root)
+                continue
+            self._watchers.append(watcher)
+
+    def _on_disk_batch(self, project: Project, paths: list[Any]) -> None:
+        self.server.tasks.start(self._apply_disk_batch(project, paths), name="watch:batch")
+
+    async def _apply_disk_batch(self, project: Project, paths: list[Any]) -> None:
+        for path in paths:
+            uri = Path(path).resolve().as_uri()
+            if uri in self.server.session.open_docs or not project.contains(uri):
+                continue
+            bp = await reload_from_disk(self.server.session, project, uri)
+            self.file_changed(uri, bp.text if bp is not None else None)
+        self.server.extensions["checker"].schedule(project)
+
+
+def _log_failure(future: concurrent.futures.Future[Any]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        exc = future.exception()
+        log.error("index update failed", exc_info=(type(exc), exc, exc.__traceback__))

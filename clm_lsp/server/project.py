@@ -1,0 +1,213 @@
+"""One workspace folder: its settings, its current snapshot and the problems of every file.
+
+Pure of LSP: the server drives it. The snapshot (``ws``) is immutable and is
+replaced, never mutated, so a request that took it keeps a consistent view.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from clm_lsp.blueprint import Blueprint, Problem, Workspace, check_document, parse
+from clm_lsp.workspace_io import WorkspaceSettings, is_inside, is_selected, iter_blueprint_files, load_settings, read_limited
+
+log = logging.getLogger(__name__)
+
+_RESULT_IDS = itertools.count(1)
+"""Server-wide, so a result id is never reused for a document, even across projects."""
+
+EVERYTHING = frozenset({"*"})
+"""An 'affected' answer meaning: re-check every document of the project."""
+
+
+def uri_to_path(uri: str) -> Path | None:
+    parts = urlsplit(uri)
+    if parts.scheme != "file":
+        return None
+    return Path(unquote(parts.path))
+
+
+def canonical_uri(uri: str) -> str:
+    """One spelling per file (clients percent-encode differently); other schemes pass through."""
+    path = uri_to_path(uri)
+    return path.as_uri() if path is not None and path.is_absolute() else uri
+
+
+@dataclass
+class ScanResult:
+    blueprints: list[Blueprint]
+    settings: WorkspaceSettings
+    cancelled: bool = False
+    templates: dict[str, str] = field(default_factory=dict)
+
+
+TEMPLATES_DIR = ".clm/templates"
+
+
+def read_templates(root: Path) -> dict[str, str]:
+    """A workspace's own new-blueprint templates: `.clm/templates/<scale>.blueprint.md`."""
+    folder = root / TEMPLATES_DIR
+    out: dict[str, str] = {}
+    if not folder.is_dir() or not is_inside(folder, root):
+        return out
+    for path in sorted(folder.glob("*.blueprint.md")):
+        if path.is_file() and is_inside(path, root):
+            try:
+                out[path.name.removesuffix(".blueprint.md")] = path.read_text(encoding="utf-8")[:100_000]
+            except (OSError, UnicodeDecodeError) as exc:
+                log.warning("template %s ignored: %s", path, exc)
+    return out
+
+
+def scan(root: Path, progress: Callable[[int, int], None] | None = None, cancelled: Callable[[], bool] | None = None) -> ScanResult:
+    """Read and parse every blueprint under ``root`` (run this in a worker thread)."""
+    settings = load_settings(root)
+    paths = list(iter_blueprint_files(root, settings))
+    blueprints: list[Blueprint] = []
+    for n, path in enumerate(paths):
+        if cancelled is not None and n % 16 == 0 and cancelled():
+            return ScanResult(blueprints, settings, cancelled=True)
+        try:
+            data = read_limited(path, settings.format.max_bytes)
+        except OSError as exc:
+            log.warning("cannot read %s: %s", path, exc)
+            continue
+        blueprints.append(parse(data, path.as_uri(), settings.format)[0])
+        if progress is not None and (n % 16 == 0 or n + 1 == len(paths)):
+            progress(n + 1, len(paths))
+    return ScanResult(blueprints, settings, templates=read_templates(root))
+
+
+@dataclass(eq=False)  # identity: projects are keys in sets and dicts
+class Project:
+    root: Path | None
+    """None for the loose project: open files outside every workspace folder (never read from disk)."""
+    settings: WorkspaceSettings = field(default_factory=WorkspaceSettings)
+    ws: Workspace = field(init=False)
+    scanned: bool = False
+    """The first scan of the folder finished (until then, nothing is reported: links would look broken)."""
+    problems: dict[str, list[Problem]] = field(default_factory=dict)
+    result_ids: dict[str, int] = field(default_factory=dict)
+    """Bumped each time a document's problems change (the pull-diagnostics result id)."""
+    stale: set[str] = field(default_factory=set)
+    """Documents whose problems must be recomputed."""
+    generation: int = 0
+    templates: dict[str, str] = field(default_factory=dict)
+    """scale -> the workspace's own template for new blueprints."""
+
+    def __post_init__(self) -> None:
+        self.ws = Workspace.build([], self.root_uri, self.settings.format)
+        self.scanned = self.root is None  # the loose project has nothing to scan
+
+    @property
+    def root_uri(self) -> str:
+        return self.root.as_uri() if self.root is not None else ""
+
+    def contains(self, uri: str) -> bool:
+        """True for a blueprint file inside this folder that its include/exclude globs accept."""
+        path = uri_to_path(uri)
+        if self.root is None or path is None or not path.name.endswith(".blueprint.md"):
+            return False
+        try:
+            rel = path.relative_to(self.root).as_posix()
+        except ValueError:
+            return False
+        if any(part.startswith(".") or part in ("node_modules", "__pycache__") for part in rel.split("/")[:-1]):
+            return False
+        return is_selected(rel, self.settings)
+
+    def may_read(self, uri: str) -> bool:
+        """Reading from disk is allowed only inside the root, and never through a symlink that leaves it."""
+        path = uri_to_path(uri)
+        return self.root is not None and path is not None and self.contains(uri) and is_inside(path, self.root)
+
+    def install(self, result: ScanResult, overlay: Iterable[Blueprint]) -> None:
+        """Adopt a finished scan, with the open documents' current parses over the disk versions."""
+        self.settings = result.settings
+        self.templates = result.templates
+        docs = {bp.uri: bp for bp in result.blueprints}
+        for bp in overlay:
+            docs[bp.uri] = bp
+        self.ws = Workspace.build(docs.values(), self.root_uri, self.settings.format)
+        self.scanned = True
+        self.generation += 1
+        self.stale = set(self.ws.docs)
+        for uri in list(self.problems):
+            if uri not in self.ws.docs:
+                self.stale.add(uri)
+
+    def replace(self, bp: Blueprint) -> set[str] | frozenset[str]:
+        """Swap in a new parse of one document; returns the documents whose problems may change."""
+        old_ws, old = self.ws, self.ws.docs.get(bp.uri)
+        self.ws = old_ws.with_document(bp)
+        self.generation += 1
+        return self._mark(affected(old_ws, self.ws, old, bp))
+
+    def remove(self, uri: str) -> set[str] | frozenset[str]:
+        old_ws, old = self.ws, self.ws.docs.get(uri)
+        if old is None:
+            return set()
+        self.ws = old_ws.without(uri)
+        self.generation += 1
+        self.stale.add(uri)  # so its old problems are cleared
+        return self._mark(affected(old_ws, self.ws, old, None))
+
+    def _mark(self, found: set[str] | frozenset[str]) -> set[str] | frozenset[str]:
+        self.stale |= set(self.ws.docs) if found is EVERYTHING else set(found)
+        return found
+
+    def recheck(self, uri: str) -> bool:
+        """Recompute one document's problems; True when they changed."""
+        self.stale.discard(uri)
+        new = check_document(self.ws, uri) if uri in self.ws.docs else []
+        if self.problems.get(uri) == new and uri in self.problems:
+            return False
+        if new or uri in self.ws.docs:
+            self.problems[uri] = new
+        else:
+            self.problems.pop(uri, None)
+        self.result_ids[uri] = next(_RESULT_IDS)
+        return True
+
+
+def affected(old_ws: Workspace, new_ws: Workspace, old: Blueprint | None, new: Blueprint | None) -> set[str] | frozenset[str]:
+    """Documents whose problems can change when ``old`` becomes ``new`` (None: absent).
+
+    A new, removed or re-identified document changes which links resolve anywhere
+    (and every did-you-mean list): everything. Otherwise only documents that link
+    here (anchors), and the entity's descendants (scales, parent cycles) can change.
+    """
+    if old is None or new is None or old.entity.id != new.entity.id:
+        return EVERYTHING
+    uri = new.uri
+    found = {uri}
+    ent_id = new.entity.id
+    if ent_id is None:
+        return found
+    found.update(u for u in old_ws.uris_for_id(ent_id))
+    if _anchors(old) != _anchors(new):
+        found.update(src for src, _link in new_ws.incoming(ent_id))
+    if (old.entity.scale, old.entity.parent) != (new.entity.scale, new.entity.parent):
+        found |= _descendants(old_ws, ent_id) | _descendants(new_ws, ent_id)
+    return found
+
+
+def _anchors(bp: Blueprint) -> tuple[object, ...]:
+    return (bp.extra.get("title_anchor"), *(s.anchor for s in bp.sections))
+
+
+def _descendants(ws: Workspace, ent_id: str) -> set[str]:
+    seen: set[str] = set()
+    todo = [ent_id]
+    while todo:
+        for child in ws.children(todo.pop()):
+            if child.uri not in seen:
+                seen.add(child.uri)
+                if child.entity.id:
+                    todo.append(child.entity.id)
+    return seen
