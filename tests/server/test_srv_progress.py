@@ -54,6 +54,7 @@ async def test_cancelling_the_initial_read(big_client: LanguageClient) -> None:
     assert end.message.startswith("stopped:"), end.message
     read = int(end.message.split()[1])
     assert read < files
-    assert any("cancelled" in m.message for m in big_client.messages)
+    # The message follows the progress end on the wire: wait for it rather than race it.
+    await wait_until(lambda: any("cancelled" in m.message for m in big_client.messages), 10)
     status = await big_client.workspace_execute_command_async(lsp.ExecuteCommandParams(command="clm.status"))
     assert status["documents"] == read and status["state"] == "ready"
