@@ -68,6 +68,10 @@ def find_links(text: str) -> list[RawLink]:
         for m in _WIKI.finditer(masked):
             body = m.group(1)
             target, bar, alias = body.partition("|")
+            if bar and target.endswith("\\"):
+                # `[[id\|alias]]`: the pipe is escaped so that a GFM table cell does not
+                # split here (Obsidian writes links in tables this way).
+                target = target[:-1]
             found.append(RawLink(True, m.start(), m.end(), target, m.start(1), alias if bar else None))
             wiki_spans.append((m.start(), m.end()))
     if "](" in masked:

@@ -134,6 +134,11 @@ LINKS = [
         id="multi-line-code-span-and-comment",
     ),
     pytest.param(
+        "# T\n## S\n| who | link |\n|---|---|\n| city | [[b#gov\\|the city]] |\n",
+        [("wiki", "b", "gov", None, "the city", 0)],
+        id="escaped-pipe-in-table-cell",
+    ),
+    pytest.param(
         "```\n[[fenced]]\n```\n\n    [[indented]]\n\n<div>\n[[html]]\n</div>\n\n- item [[listed]]\n\n    [[continued]]\n",
         [("wiki", "listed", None, None, None, None), ("wiki", "continued", None, None, None, None)],
         id="code-blocks-and-list-continuation",
