@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test setup lint bench fuzz clean
+.PHONY: demo test setup lint bench fuzz soak clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("clm-lsp needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -33,13 +33,30 @@ test: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
-# Every bench script prints its figures; none of them fails on a missed target.
+# Every benchmark in one table (bench/results/latest.md); none fails on a missed target.
 bench: $(STAMP)
-	$(BIN)/python bench/parse.py
-	$(BIN)/python bench/lsp_latency.py
-	$(BIN)/python bench/index.py
-	$(BIN)/python bench/retrieval.py
-	$(BIN)/python bench/model.py
+	scripts/setup-bench-peers.sh
+	$(BIN)/python bench/compare.py
+
+# The long runs of docs/reliability.md: 10,000 fuzzed documents and 1,000 edit sequences
+# through a real server; then 50 kill -9 rounds and the heavy reliability/security suites.
+fuzz: $(STAMP)
+	FUZZ_LONG=1 $(BIN)/python -m pytest -q -s -p no:cacheprovider --timeout=3600 tests/fuzz
+
+soak: $(STAMP)
+	CLM_SOAK=1 $(BIN)/python -m pytest -q -s -p no:cacheprovider --timeout=3600 tests/reliability tests/security
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# Editor clients (editor-clients/). tests/editors builds the .vsix and runs the code-server
+# setup itself (both cached), so `make test` needs neither; these are for doing it by hand.
+.PHONY: vsix e2e-setup test-editors
+vsix:
+	cd editor-clients/vscode && npm ci --no-audit --no-fund && npm run package
+
+e2e-setup:
+	bash scripts/setup-vscode-e2e.sh
+
+test-editors: $(STAMP) e2e-setup
+	$(BIN)/python -m pytest -q tests/editors

@@ -61,6 +61,60 @@ def _edit_one_section(root: Path) -> str:
     raise SystemExit("no section to edit")
 
 
+_PHASES = ("walk_s", "parse_s", "graph_s", "embed_s", "vectors_s", "parsed", "embedded", "reused", "deleted")
+
+
+def _step(stats, wall: float) -> dict:
+    return {"wall_s": wall, **{name: getattr(stats, name) for name in _PHASES}}
+
+
+def measure(tokens: int = 1_000_000, seed: int = 0, embed: bool = True, keep: Path | None = None,
+            report=_report) -> dict:
+    """Cold index, restart with no change, one-section edit: the figures of each step.
+    `report(label, stats, wall)` is called after each step (main prints; pass None for silence)."""
+    report = report or (lambda *_a: None)
+    embedder = None
+    if embed:
+        from clm_lsp.llm.minilm import MiniLMEmbedder
+
+        embedder = MiniLMEmbedder()
+    out: dict = {"tokens": tokens, "seed": seed, "embedder": embedder.model_id if embedder else None}
+    with tempfile.TemporaryDirectory(prefix="clm-bench-index-") as tmp:
+        root = keep or Path(tmp) / "ws"
+        start = time.perf_counter()
+        out["workspace"] = _generator().generate(root, tokens=tokens, seed=seed)
+        out["generate_s"] = time.perf_counter() - start
+
+        start = time.perf_counter()
+        ix = Indexer(root, embedder, DEFAULT_CONFIG)
+        stats = ix.reconcile()
+        report("cold index", stats, time.perf_counter() - start)
+        out["cold"] = _step(stats, time.perf_counter() - start)
+        out["counts"] = {k: getattr(stats, k) for k in ("files", "entities", "sections", "links", "resolved_links", "chunks")}
+        ix.close()
+
+        start = time.perf_counter()
+        ix = Indexer(root, embedder, DEFAULT_CONFIG)
+        stats = ix.reconcile()
+        report("restart, no change", stats, time.perf_counter() - start)
+        out["no_change"] = _step(stats, time.perf_counter() - start)
+
+        out["edited"] = _edit_one_section(root)
+        start = time.perf_counter()
+        stats = ix.reconcile()
+        report("one-section edit", stats, time.perf_counter() - start)
+        out["one_edit"] = _step(stats, time.perf_counter() - start)
+
+        start = time.perf_counter()
+        hits = ix.search("who maintains the shared workshop tools", k=5)
+        out["search_ms"] = 1000 * (time.perf_counter() - start)
+        out["search_top"] = hits[0].section_id if hits else None
+        ix.close()
+        out["store_mb"] = sum(p.stat().st_size for p in (root / ".clm").rglob("*") if p.is_file()) / 1e6
+    out["peak_rss_mb"] = _rss_mb()
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=1_000_000)
@@ -68,44 +122,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-embed", action="store_true", help="index without vectors (graph and full text only)")
     parser.add_argument("--keep", type=Path, default=None, help="generate into this folder and keep it")
     args = parser.parse_args(argv)
-
-    embedder = None
-    if not args.no_embed:
-        from clm_lsp.llm.minilm import MiniLMEmbedder
-
-        embedder = MiniLMEmbedder()
-    with tempfile.TemporaryDirectory(prefix="clm-bench-index-") as tmp:
-        root = args.keep or Path(tmp) / "ws"
-        start = time.perf_counter()
-        counts = _generator().generate(root, tokens=args.tokens, seed=args.seed)
-        print(f"generated {json.dumps(counts)} in {time.perf_counter() - start:.1f}s")
-        print(f"embedder: {embedder.model_id if embedder else 'none (full text only)'}")
-
-        start = time.perf_counter()
-        ix = Indexer(root, embedder, DEFAULT_CONFIG)
-        stats = ix.reconcile()
-        _report("cold index", stats, time.perf_counter() - start)
-        print(f"{'':<22} {stats.files} files, {stats.entities} entities, {stats.sections} sections, "
-              f"{stats.links} links ({stats.resolved_links} resolved), {stats.chunks} chunks")
-        ix.close()
-
-        start = time.perf_counter()
-        ix = Indexer(root, embedder, DEFAULT_CONFIG)
-        stats = ix.reconcile()
-        _report("restart, no change", stats, time.perf_counter() - start)
-
-        where = _edit_one_section(root)
-        start = time.perf_counter()
-        stats = ix.reconcile()
-        _report("one-section edit", stats, time.perf_counter() - start)
-        print(f"{'':<22} edited {where}")
-
-        start = time.perf_counter()
-        hits = ix.search("who maintains the shared workshop tools", k=5)
-        print(f"hybrid search          {1000 * (time.perf_counter() - start):7.1f} ms  top: {hits[0].section_id if hits else None}")
-        ix.close()
-        store = sum(p.stat().st_size for p in (root / ".clm").rglob("*") if p.is_file())
-        print(f"store size {store / 1e6:.1f} MB; peak RSS {_rss_mb():.0f} MB")
+    out = measure(args.tokens, args.seed, not args.no_embed, args.keep)
+    c = out["counts"]
+    print(f"generated {json.dumps(out['workspace'])} in {out['generate_s']:.1f}s")
+    print(f"embedder: {out['embedder'] or 'none (full text only)'}")
+    print(f"{'':<22} {c['files']} files, {c['entities']} entities, {c['sections']} sections, "
+          f"{c['links']} links ({c['resolved_links']} resolved), {c['chunks']} chunks")
+    print(f"{'':<22} edited {out['edited']}")
+    print(f"hybrid search          {out['search_ms']:7.1f} ms  top: {out['search_top']}")
+    print(f"store size {out['store_mb']:.1f} MB; peak RSS {out['peak_rss_mb']:.0f} MB")
     return 0
 
 

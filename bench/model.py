@@ -79,23 +79,18 @@ def _load(fn: Callable[[], object]) -> tuple[object, float]:
     return obj, time.perf_counter() - start
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, default=None)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--max-tokens", type=int, default=128)
-    parser.add_argument("--n-ctx", type=int, default=2048)
-    parser.add_argument("--threads", type=int, default=None)
-    args = parser.parse_args()
-    path = args.model or require_bundled_gguf()
-    kwargs = dict(n_ctx=args.n_ctx, verbose=False)
-    if args.threads:
-        kwargs.update(n_threads=args.threads, n_threads_batch=args.threads)
+def measure(model: Path | None = None, runs: int = 5, max_tokens: int = 128, n_ctx: int = 2048,
+            threads: int | None = None) -> dict:
+    """Run the comparison and return its figures (bench/compare.py calls this; main prints it)."""
+    path = model or require_bundled_gguf()
+    kwargs = dict(n_ctx=n_ctx, verbose=False)
+    if threads:
+        kwargs.update(n_threads=threads, n_threads_batch=threads)
 
-    ours, ours_load = _load(lambda: LlamaCppChatModel(path, n_ctx=args.n_ctx, n_threads=args.threads))
+    ours, ours_load = _load(lambda: LlamaCppChatModel(path, n_ctx=n_ctx, n_threads=threads))
     direct, direct_load = _load(lambda: llama_cpp.Llama(str(path), **kwargs))
     n_prompt = _prompt_tokens(direct)
-    options = GenerateOptions(max_tokens=args.max_tokens, temperature=0.0, seed=0)
+    options = GenerateOptions(max_tokens=max_tokens, temperature=0.0, seed=0)
     paths = {
         "ours": lambda: ours.stream(PROMPT, options),
         "direct": lambda: _direct_stream(direct, options),
@@ -103,28 +98,49 @@ def main() -> int:
     results: dict[str, list[tuple[float, float, int]]] = {"ours": [], "direct": []}
     for name in paths:  # warm-up
         _timed(paths[name]())
-    for _ in range(args.runs):
+    for _ in range(runs):
         for name, run in paths.items():
             results[name].append(_timed(run()))
-    _report(path, n_prompt, ours_load, direct_load, results)
     ours.close()
     direct.close()
-    return 0
+    return _figures(path, n_prompt, ours_load, direct_load, results)
 
 
-def _report(path: Path, n_prompt: int, ours_load: float, direct_load: float, results) -> None:
+def _figures(path: Path, n_prompt: int, ours_load: float, direct_load: float, results) -> dict:
     def pp(name: str) -> float:
         return statistics.median(n_prompt / ttf for ttf, _, _ in results[name])
 
     def tg(name: str) -> float:
         return statistics.median((n - 1) / span for _, span, n in results[name] if n > 1 and span > 0)
 
-    pieces = {name: statistics.median(n for _, _, n in runs) for name, runs in results.items()}
-    print(f"model: {path.name}   prompt: {n_prompt} tokens   runs: {len(results['ours'])} each, alternating")
-    print(f"load time           ours {ours_load:7.2f} s    direct {direct_load:7.2f} s")
-    print(f"generated pieces    ours {pieces['ours']:7.0f}      direct {pieces['direct']:7.0f}")
-    for label, fn in (("prompt processing", pp), ("generation", tg)):
-        ours, direct = fn("ours"), fn("direct")
+    return {
+        "model": path.name, "model_path": str(path), "model_bytes": path.stat().st_size,
+        "prompt_tokens": n_prompt, "runs": len(results["ours"]),
+        "load_s": {"ours": ours_load, "direct": direct_load},
+        "pieces": {name: statistics.median(n for _, _, n in runs) for name, runs in results.items()},
+        "prompt_tps": {"ours": pp("ours"), "direct": pp("direct")},
+        "generation_tps": {"ours": tg("ours"), "direct": tg("direct")},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--max-tokens", type=int, default=128)
+    parser.add_argument("--n-ctx", type=int, default=2048)
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args(argv)
+    _report(measure(args.model, args.runs, args.max_tokens, args.n_ctx, args.threads))
+    return 0
+
+
+def _report(f: dict) -> None:
+    print(f"model: {f['model']}   prompt: {f['prompt_tokens']} tokens   runs: {f['runs']} each, alternating")
+    print(f"load time           ours {f['load_s']['ours']:7.2f} s    direct {f['load_s']['direct']:7.2f} s")
+    print(f"generated pieces    ours {f['pieces']['ours']:7.0f}      direct {f['pieces']['direct']:7.0f}")
+    for label, key in (("prompt processing", "prompt_tps"), ("generation", "generation_tps")):
+        ours, direct = f[key]["ours"], f[key]["direct"]
         print(f"{label:<19} ours {ours:7.1f} t/s  direct {direct:7.1f} t/s  ratio {100 * ours / direct:5.1f}%")
 
 

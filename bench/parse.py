@@ -126,21 +126,15 @@ def best_of(repeat: int, fn) -> float:  # noqa: ANN001 - a callable
     return min(times)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--tokens", type=int, default=1_000_000)
-    ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--builtin", action="store_true", help="use the builtin generator even when bench/gen_workspace.py exists")
-    args = ap.parse_args()
-
-    if args.builtin:
-        files, root, source = builtin_generate(args.tokens, args.seed), "file:///bench/ws", "builtin generator"
+def measure(tokens: int = 1_000_000, seed: int = 7, repeat: int = 3, builtin: bool = False) -> dict:
+    """Parse rates (ours and markdown-it-py's on the same bytes) and per-keystroke latencies."""
+    if builtin:
+        files, root, source = builtin_generate(tokens, seed), "file:///bench/ws", "builtin generator"
     else:
-        files, root, source = load_workspace_files(args.tokens, args.seed)
+        files, root, source = load_workspace_files(tokens, seed)
     mb = sum(len(b) for b in files.values()) / 1e6
     texts = {u: b.decode() for u, b in files.items()}
-    print(f"workspace: {len(files)} files, {mb:.2f} MB, ~{sum(estimate_tokens(t) for t in texts.values()):,} tokens ({source})")
+    out: dict = {"files": len(files), "mb": mb, "tokens": sum(estimate_tokens(t) for t in texts.values()), "source": source}
 
     def parse_all() -> list:
         return [parse(data, uri)[0] for uri, data in files.items()]
@@ -148,25 +142,43 @@ def main() -> None:
     def parse_and_check() -> None:
         check_workspace(Workspace.build(parse_all(), root))
 
-    t_parse = best_of(args.repeat, parse_all)
-    t_both = best_of(args.repeat, parse_and_check)
-    print(f"parse:          {mb / t_parse:6.2f} MB/s  ({t_parse:.2f} s)")
-    print(f"parse + check:  {mb / t_both:6.2f} MB/s  ({t_both:.2f} s)")
-
+    out["parse_s"] = best_of(repeat, parse_all)
+    out["parse_check_s"] = best_of(repeat, parse_and_check)
     try:
         from markdown_it import MarkdownIt
 
         md = MarkdownIt("commonmark")
-        t_md = best_of(args.repeat, lambda: [md.parse(t) for t in texts.values()])
-        print(f"markdown-it-py: {mb / t_md:6.2f} MB/s  ({t_md:.2f} s)  MarkdownIt('commonmark').parse, for comparison")
+        out["markdown_it_s"] = best_of(repeat, lambda: [md.parse(t) for t in texts.values()])
     except ImportError:
+        out["markdown_it_s"] = None
+    out["keystroke_ms"] = keystroke_latency(files, root, seed)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tokens", type=int, default=1_000_000)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--builtin", action="store_true", help="use the builtin generator even when bench/gen_workspace.py exists")
+    args = ap.parse_args()
+    out = measure(args.tokens, args.seed, args.repeat, args.builtin)
+    mb = out["mb"]
+    print(f"workspace: {out['files']} files, {mb:.2f} MB, ~{out['tokens']:,} tokens ({out['source']})")
+    print(f"parse:          {mb / out['parse_s']:6.2f} MB/s  ({out['parse_s']:.2f} s)")
+    print(f"parse + check:  {mb / out['parse_check_s']:6.2f} MB/s  ({out['parse_check_s']:.2f} s)")
+    if out["markdown_it_s"] is None:
         print("markdown-it-py: not installed")
+    else:
+        t_md = out["markdown_it_s"]
+        print(f"markdown-it-py: {mb / t_md:6.2f} MB/s  ({t_md:.2f} s)  MarkdownIt('commonmark').parse, for comparison")
+    for name, (median, p95) in out["keystroke_ms"].items():
+        print(f"{name:26s} median {median:6.2f} ms   p95 {p95:6.2f} ms")
 
-    keystroke_latency(files, root, args.seed)
 
-
-def keystroke_latency(files: dict[str, bytes], root: str, seed: int) -> None:
-    """Re-parse one edited file, derive a snapshot, check that file: what each keystroke costs."""
+def keystroke_latency(files: dict[str, bytes], root: str, seed: int) -> dict[str, tuple[float, float]]:
+    """Re-parse one edited file, derive a snapshot, check that file: what each keystroke costs.
+    Returns name -> (median ms, p95 ms)."""
     ws = Workspace.build([parse(d, u)[0] for u, d in files.items()], root)
     rng = random.Random(seed)
     uris = sorted(files)
@@ -187,9 +199,11 @@ def keystroke_latency(files: dict[str, bytes], root: str, seed: int) -> None:
         parse_ms.append((t1 - t0) * 1000)
         check_ms.append((t2 - t1) * 1000)
         incoming_ms.append((t3 - t2) * 1000)
+    out = {}
     for name, xs in (("parse one file", parse_ms), ("snapshot + check_document", check_ms), ("incoming after the edit", incoming_ms)):
         xs.sort()
-        print(f"{name:26s} median {statistics.median(xs):6.2f} ms   p95 {xs[int(len(xs) * 0.95)]:6.2f} ms")
+        out[name] = (statistics.median(xs), xs[int(len(xs) * 0.95)])
+    return out
 
 
 if __name__ == "__main__":

@@ -13,9 +13,13 @@ import sys
 # name -> (module under clm_lsp.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("check", "check a workspace like a linter"),
+    "context": ("context", "show the context the model gets for a section (within a token budget)"),
     "demo": ("demo", "show what clm-lsp sees in a workspace"),
     "index": ("index", "build or update the workspace index"),
+    "doctor": ("doctor", "check that a model and its context fit this machine's memory"),
     "serve": ("serve", "run the language server (stdio, or --tcp HOST:PORT)"),
+    "summarize": ("summarize", "write anchor summaries with the model (hover shows them)"),
+    "train": ("train", "fine-tune on the workspace: export a dataset, run QLoRA"),
 }
 
 

@@ -101,7 +101,8 @@ def test_broken_fixtures_report_every_code() -> None:
     assert result.returncode == 1
     found = json.loads(result.stdout)
     # CLM027 (internal error) has no fixture: it is what a parser bug would produce.
-    assert set(CODES) - {"CLM027"} <= {f["code"] for f in found}
+    # CLM025 (context budget) needs a model and memory: `clm-lsp doctor --workspace` reports it, not `check`.
+    assert set(CODES) - {"CLM025", "CLM027"} <= {f["code"] for f in found}
     # Each file named clmNNN-... reports its own code.
     for f in found:
         assert f["line"] >= 1 and f["column"] >= 1

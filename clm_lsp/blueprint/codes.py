@@ -35,7 +35,7 @@ BAD_FIELD = "CLM021"
 EMPTY_HEADING = "CLM022"
 TITLE = "CLM023"
 MALFORMED_LINK = "CLM024"
-# CLM025 is reserved for the context-budget check of the hardware work.
+CONTEXT_BUDGET = "CLM025"  # emitted by clm_lsp/hardware/budget_check.py, not by the core checks
 YAML_TOO_COMPLEX = "CLM026"
 INTERNAL_ERROR = "CLM027"
 
@@ -64,6 +64,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     EMPTY_HEADING: (W, "heading without text"),
     TITLE: (W, "missing or repeated # Title"),
     MALFORMED_LINK: (W, "link target is malformed"),
+    CONTEXT_BUDGET: (W, "a blueprint's context crosses the model's window or the memory boundary"),
     YAML_TOO_COMPLEX: (E, "front matter too deeply nested or uses too many aliases"),
     INTERNAL_ERROR: (E, "internal error while analysing the file (a bug: please report it)"),
 }

@@ -2,7 +2,9 @@
 
 The entity tree (fractal parent -> children) with scale, sections, timeslices
 and links per blueprint, synthesis targets, then every diagnostic with its
-file:line:col, as `clm-lsp check` prints them.
+file:line:col, as `clm-lsp check` prints them; then a few anchor summaries the
+bundled model writes for one small blueprint, on a temporary copy of the workspace
+(the demo never writes an index into the folder it shows), within a time bound.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from clm_lsp.workspace_io import load_workspace
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", type=Path, nargs="?", default=Path("fixtures/commons"), help="workspace folder")
+    parser.add_argument("--no-summaries", action="store_true", help="skip the model's anchor summaries")
+    parser.add_argument("--summary-seconds", type=float, default=25.0, help="time bound for the summaries (default 25)")
 
 
 def _line(bp: Blueprint, depth: int) -> str:
@@ -79,4 +83,36 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {uri_to_display(uri)}:{pos.line + 1}:{pos.character + 1}: {SEVERITY_NAMES[p.severity]} {p.code} {p.message}")
     if not problems:
         print("  none: every link resolves, every front matter is valid.")
+    if not args.no_summaries:
+        show_summaries(args.path, ws, args.summary_seconds)
     return 1 if any(p.severity is Severity.ERROR for _, p in problems) else 0
+
+
+def show_summaries(root: Path, ws: Workspace, seconds: float) -> None:
+    """Summarise the smallest blueprint with two or more sections on a copy of ``root``."""
+    import shutil
+    import tempfile
+
+    from clm_lsp.commands.summarize import SummarizeError, summarize_workspace
+    from clm_lsp.llm import ModelConfig
+
+    candidates = [bp for bp in ws.docs.values() if bp.entity.id and not bp.skipped and len(bp.sections) >= 2]
+    if not candidates:
+        return
+    bp = min(candidates, key=lambda b: (sum(len(s.text) for s in b.sections), b.entity.id))
+    print(f"\nAnchor summaries of {bp.entity.id} by the bundled model (at most {seconds:.0f}s):")
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "ws"
+        shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".clm"))
+        try:
+            result = summarize_workspace(copy, ModelConfig(), target=bp.entity.id, max_tokens=40, embed=False,
+                                         deadline_s=seconds)
+        except SummarizeError as exc:
+            print(f"  skipped: {exc}")
+            return
+    for key in result.targets:
+        row = result.cache.get(key)
+        mark = " (extractive: the guard rejected the model's)" if row.prompt_version.endswith("/extractive") else ""
+        print(f"  {key.split(':', 1)[1]}{mark}: {row.text}")
+    if result.stats.cancelled:
+        print(f"  (stopped after {seconds:.0f}s; `clm-lsp summarize PATH` writes them all)")

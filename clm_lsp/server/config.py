@@ -14,8 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-def _opt(default: Any, *, choices: tuple[str, ...] = (), low: int | None = None, high: int | None = None, nullable: bool = False) -> Any:
-    meta = {"choices": choices, "low": low, "high": high, "nullable": nullable}
+def _opt(
+    default: Any, *, choices: tuple[str, ...] = (), low: float | None = None, high: float | None = None,
+    nullable: bool = False, kind: str | None = None,
+) -> Any:
+    """``kind`` ("int", "number") types a nullable setting whose default (None) says nothing."""
+    meta = {"choices": choices, "low": low, "high": high, "nullable": nullable, "kind": kind}
     return field(default=default, metadata=meta)
 
 
@@ -48,9 +52,41 @@ class SymbolsConfig:
 
 @dataclass(frozen=True)
 class IndexConfig:
-    enable: bool = _opt(False)
-    """The persistent Kuzu + LanceDB index (off until the index layer is wired in)."""
+    enable: bool = _opt(True)
+    """The persistent Kuzu + LanceDB index (anchor summaries are stored in its graph)."""
     store_dir: str | None = _opt(None, nullable=True)
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """The chat model (and embedder) settings, mapped one to one onto llm.config.ModelConfig.
+
+    The defaults are ModelConfig's: the bundled GGUF, run in process.
+    """
+
+    backend: str = _opt("bundled", choices=("bundled", "llama_cpp", "ollama", "openai"))
+    model_path: str | None = _opt(None, nullable=True)
+    n_ctx: int = _opt(4096, low=64, high=1_048_576)
+    n_threads: int | None = _opt(None, nullable=True, kind="int", low=1, high=1024)
+    n_gpu_layers: int = _opt(0, low=-1, high=100_000)
+    kv_cache_type: str = _opt("f16", choices=("f16", "q8_0", "q4_0"))
+    host: str = _opt("http://127.0.0.1:11434")
+    model: str | None = _opt(None, nullable=True)
+    base_url: str | None = _opt(None, nullable=True)
+    api_key_env: str | None = _opt(None, nullable=True)
+    """The NAME of the environment variable holding the key, never the key."""
+    timeout_s: float = _opt(60.0, kind="number", low=0.1, high=86_400)
+    embed_model: str | None = _opt(None, nullable=True)
+
+
+@dataclass(frozen=True)
+class SummariesConfig:
+    enable: bool = _opt(True)
+    """Write anchor summaries with the model in the background (hover shows them)."""
+    max_tokens: int = _opt(60, low=8, high=1024)
+    """Longest summary, in model tokens: short keeps a small model fast and on topic."""
+    concurrency: int = _opt(1, low=1, high=1)
+    """One generation at a time (a local model uses every core it is given)."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +102,8 @@ class ServerConfig:
     hover: HoverConfig = field(default_factory=HoverConfig)
     symbols: SymbolsConfig = field(default_factory=SymbolsConfig)
     index: IndexConfig = field(default_factory=IndexConfig)
+    model: ModelSettings = field(default_factory=ModelSettings)
+    summaries: SummariesConfig = field(default_factory=SummariesConfig)
     log: LogConfig = field(default_factory=LogConfig)
 
 
@@ -131,18 +169,40 @@ def _check(f: dataclasses.Field, value: Any) -> str | None:
     if value is None:
         return None if meta.get("nullable") else "must not be empty"
     default = f.default
+    kind = meta.get("kind")
     if isinstance(default, bool) or f.type == "bool":
         return None if isinstance(value, bool) else "must be true or false"
-    if isinstance(default, int) and not isinstance(default, bool):
+    if kind == "number" or isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return "must be a number"
+        return _bounds(meta, value)
+    if kind == "int" or isinstance(default, int):
         if isinstance(value, bool) or not isinstance(value, int):
             return "must be a whole number"
-        low, high = meta.get("low"), meta.get("high")
-        if (low is not None and value < low) or (high is not None and value > high):
-            return f"must be between {low} and {high}"
-        return None
+        return _bounds(meta, value)
     if not isinstance(value, str):
         return "must be text"
     choices = meta.get("choices")
     if choices and value not in choices:
         return f"must be one of {', '.join(choices)}"
     return None
+
+
+def _bounds(meta: Any, value: float) -> str | None:
+    low, high = meta.get("low"), meta.get("high")
+    if (low is not None and value < low) or (high is not None and value > high):
+        return f"must be between {low} and {high}"
+    return None
+
+
+def model_config(settings: ModelSettings) -> tuple[Any, str | None]:
+    """``clm.model`` as an llm ModelConfig, and a warning when the combination is invalid
+    (e.g. backend ollama without a model tag): then the defaults (the bundled model) serve."""
+    from clm_lsp.llm.base import ModelError
+    from clm_lsp.llm.config import ModelConfig
+
+    values = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings)}
+    try:
+        return ModelConfig.from_mapping(values), None
+    except ModelError as exc:
+        return ModelConfig(), f"clm.model: {exc}; using the bundled model"

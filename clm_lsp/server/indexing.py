@@ -5,7 +5,12 @@ Requests never wait on either: navigation, hover and checks read the in-memory
 snapshot. Every index call runs on the single writer thread (Kuzu allows one
 writer per database). When the index cannot open (the layer is missing, the
 embedder cannot load, a store is held or corrupt), the user is told once and
-everything else keeps working.
+everything else keeps working. An embedder that cannot load leaves the index
+without vectors (full-text search only), said once.
+
+The summary worker (summarizing.py) reads and writes the graph through
+:meth:`IndexController.on_writer`, on the same writer thread, and is told when
+a folder's index is ready and when a file's index entry changed.
 """
 
 from __future__ import annotations
@@ -55,6 +60,14 @@ class IndexController:
 
     def stop(self) -> None:
         self._cancel.set()
+        # Summaries write through our writer and use the model: stop them before the stores close.
+        for name in ("summaries", "model"):
+            part = self.server.extensions.get(name)
+            if part is not None:
+                try:
+                    part.stop() if name == "summaries" else part.close()
+                except Exception:  # noqa: BLE001 - shutting down: log and go on
+                    log.exception("%s did not stop cleanly", name)
         for watcher in self._watchers:
             try:
                 watcher.stop()
@@ -91,13 +104,51 @@ class IndexController:
                 return
             self._indexers[project.root] = indexer
             await self._reconcile(project, indexer)
+            self._tell_summaries("index_ready", project)
         self._status("ready", folders=len(self._indexers))
 
     def _open(self, indexer_cls: Any, project: Project) -> Any:
-        from clm_lsp.llm import get_embedder
-
         store = self.server.config.index.store_dir
-        return indexer_cls(project.root, get_embedder(), project.settings.format, store_dir=Path(store) if store else None)
+        return indexer_cls(project.root, self._embedder(), project.settings.format, store_dir=Path(store) if store else None)
+
+    def _embedder(self) -> Any:
+        """The configured embedder (clm.model), or None (full-text search only) when it cannot load."""
+        from clm_lsp.llm import ModelError, get_embedder
+
+        from .config import model_config
+
+        cfg, _warning = model_config(self.server.config.model)  # the model host reports the warning
+        try:
+            return get_embedder(cfg)
+        except ModelError as exc:
+            self.server.show_once(f"the embedder could not load ({exc}); the index keeps no vectors and search is full-text only.")
+            return None
+
+    # -- the summary worker's access to the graph ----------------------------------------
+
+    def has_index(self, project: Project) -> bool:
+        return self._writer is not None and project.root in self._indexers
+
+    async def on_writer(self, project: Project, fn: Any) -> Any:
+        """``fn(graph)`` on the writer thread (Kuzu: one writer per database); raises when
+        the folder has no open index (stopped, failed)."""
+        writer, indexer = self._writer, self._indexers.get(project.root) if project.root is not None else None
+        if writer is None or indexer is None:
+            raise RuntimeError(f"no index is open for {project.root}")
+        return await asyncio.get_running_loop().run_in_executor(writer, lambda: fn(indexer.graph))
+
+    async def search(self, project: Project, query: str, k: int = 10) -> list[Any]:
+        """The index's hybrid search (ChunkHit: section_id, score...). Reads are safe off the
+        writer thread (sync.py), so a search never queues behind a long reconcile."""
+        indexer = self._indexers.get(project.root) if project.root is not None else None
+        if indexer is None:
+            raise RuntimeError(f"no index is open for {project.root}")
+        return await asyncio.to_thread(indexer.search, query, k)
+
+    def _tell_summaries(self, event: str, project: Project) -> None:
+        summaries = self.server.extensions.get("summaries")
+        if summaries is not None:
+            getattr(summaries, event)(project)
 
     async def _reconcile(self, project: Project, indexer: Any) -> None:
         progress = Progress(self.server, f"clm: indexing {project.root.name if project.root else ''}")
@@ -133,6 +184,9 @@ class IndexController:
             return
         future = self._writer.submit(indexer.apply, [(path, text)])
         future.add_done_callback(_log_failure)
+        loop = asyncio.get_running_loop()
+        # Once the graph has the new sections, the summary worker looks again.
+        future.add_done_callback(lambda _f: _soon(loop, self._tell_summaries, "index_changed", project))
 
     # -- the watchdog fallback ---------------------------------------------------------
 
@@ -172,6 +226,13 @@ class IndexController:
             bp = await reload_from_disk(self.server.session, project, uri)
             self.file_changed(uri, bp.text if bp is not None else None)
         self.server.extensions["checker"].schedule(project)
+
+
+def _soon(loop: asyncio.AbstractEventLoop, fn: Any, *args: Any) -> None:
+    try:
+        loop.call_soon_threadsafe(fn, *args)
+    except RuntimeError:  # the loop closed (shutdown): nobody is left to tell
+        pass
 
 
 def _log_failure(future: concurrent.futures.Future[Any]) -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from .checking import Checker
-from .features import commands, diagnostics, documents, editing, lifecycle, navigation, outline
+from .contextview import ContextViews
+from .features import budget, commands, context, diagnostics, documents, editing, lifecycle, navigation, outline
 from .indexing import IndexController
+from .modeling import ModelHost
 from .server import ClmLanguageServer
+from .summarizing import SummaryController
 from .status import StatusBoard
 
-FEATURE_MODULES = (lifecycle, documents, diagnostics, navigation, editing, outline, commands)
+FEATURE_MODULES = (lifecycle, documents, diagnostics, navigation, editing, outline, commands, budget, context)
 
 
 def create_server() -> ClmLanguageServer:
@@ -16,6 +19,9 @@ def create_server() -> ClmLanguageServer:
     server.extensions["status"] = StatusBoard(server)
     server.extensions["checker"] = Checker(server)
     server.extensions["indexing"] = IndexController(server)
+    server.extensions["model"] = ModelHost(server)
+    server.extensions["summaries"] = SummaryController(server)
+    server.extensions["contexts"] = ContextViews(server)
     for module in FEATURE_MODULES:
         module.register(server)
     return server

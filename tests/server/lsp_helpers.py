@@ -57,8 +57,15 @@ async def wait_ready(client: LanguageClient, timeout: float = 30.0) -> dict[str,
     return next(s for s in reversed(statuses) if s.get("state") == "ready")
 
 
+# The persistent index and the model's summaries are on by default; most tests do not need
+# them and stay fast without them. Tests of those features pass their own options.
+FAST_OPTIONS: dict[str, Any] = {"index": {"enable": False}, "summaries": {"enable": False}}
+
+
 async def start_session(client: LanguageClient, root: Path, editor: str, options: dict[str, Any] | None = None) -> lsp.InitializeResult:
     record_statuses(client)
+    if options is None:
+        options = FAST_OPTIONS
     params = lsp.InitializeParams(
         capabilities=client_capabilities(editor),
         root_uri=root.as_uri(),

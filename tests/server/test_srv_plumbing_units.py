@@ -26,7 +26,7 @@ def test_config_defaults_merge_and_warnings() -> None:
     assert cfg.diagnostics.debounce_ms == 40 and cfg.diagnostics.pull == "off"
     assert cfg.hover.summary_chars == 280 and warnings == ["clm.hover.summaryChars: must be between 40 and 4000, got 10; using 280"]
     cfg, warnings = load_config({"log": {"level": "loud", "file": None}, "index": {"enable": "yes"}}, [1, 2])
-    assert cfg.log.level == "info" and cfg.index.enable is False
+    assert cfg.log.level == "info" and cfg.index.enable is True
     assert len(warnings) == 3 and "settings must be an object" in warnings[0]
 
 

@@ -10,6 +10,7 @@ from ..project import canonical_uri
 from ..scanning import scan_project
 from ..server import ClmLanguageServer
 from ..session import ClientRange, reload_from_disk
+from ..contextview import is_view
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,8 @@ def register(server: ClmLanguageServer) -> None:
     def did_open(ls: ClmLanguageServer, params: lsp.DidOpenTextDocumentParams) -> None:
         """loop: remember the text; parse and check after the debounce."""
         doc = params.text_document
+        if is_view(doc.uri):
+            return  # a generated context view (.clm/views/): not a blueprint, never checked
         uri = ls.session.open(doc.uri, doc.text, doc.version)
         checker.opened(ls.session.project_for(uri), uri)
 
@@ -39,6 +42,8 @@ def register(server: ClmLanguageServer) -> None:
     def did_change(ls: ClmLanguageServer, params: lsp.DidChangeTextDocumentParams) -> None:
         """loop: apply the edits to the text (no parsing here) and re-schedule the check."""
         doc = params.text_document
+        if is_view(doc.uri):
+            return
         uri = ls.session.change(doc.uri, doc.version, _changes(params), ls.encoding)
         if uri is not None:
             checker.schedule(ls.session.project_for(uri))

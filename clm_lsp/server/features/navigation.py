@@ -5,6 +5,7 @@ from __future__ import annotations
 from lsprotocol import types as lsp
 
 from .. import convert
+from ..contextview import context_view_definition, is_view
 from ..ide import hover as ide_hover
 from ..ide import navigation
 from ..server import ClmLanguageServer
@@ -14,6 +15,8 @@ def register(server: ClmLanguageServer) -> None:
     @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
     def definition(ls: ClmLanguageServer, params: lsp.DefinitionParams) -> list[lsp.Location] | None:
         """loop: a link's target heading (or file); a `parent:` value's blueprint."""
+        if is_view(params.text_document.uri):  # a context view: zoom in to what the line stands for
+            return context_view_definition(ls, params)
         _project, ws, uri = ls.session.snapshot(params.text_document.uri)
         bp = ws.docs.get(uri)
         if bp is None:

@@ -80,4 +80,7 @@ def register(server: ClmLanguageServer) -> None:
         for lens in symbols.section_lenses(ws, uri):
             command = lsp.Command(title=lens.title, command=LENS_COMMAND, arguments=[params.text_document.uri, lens.anchor])
             out.append(lsp.CodeLens(range=convert.range_to_lsp(bp.text, lens.range, ls.encoding), command=command))
+        # LSP allows one codeLens handler: other features add theirs here (features/budget.py).
+        for provide in ls.extensions.get("lens_providers", ()):
+            out += provide(ls, _project, bp, params.text_document.uri)
         return out

@@ -1,8 +1,10 @@
 """Hover: a target's title, breadcrumbs, size, incoming links and summary, as Markdown.
 
 Hover never waits: the summary comes from ``summaries`` (anchor summaries the
-model wrote ahead of time, when there are any) or else is extractive (the
-section's lead sentences), computed here in microseconds.
+model wrote ahead of time, read from an in-memory cache) or else is extractive
+(the section's lead sentences), computed here in microseconds. A line under the
+summary says which it is: "Summary by <model> (anchor summary)", the extractive
+fallback the faithfulness guard chose, or "anchor summary pending".
 """
 
 from __future__ import annotations
@@ -16,7 +18,15 @@ from .cursor import HitKind, LinkPart, find
 from .navigation import Subject, incoming_links
 from .textutil import section_full_text
 
-SummaryLookup = Callable[[str, "str | None", str], "str | None"]
+@dataclass(frozen=True, slots=True)
+class StoredSummary:
+    text: str
+    """The anchor summary; empty while it is pending (the extractive one is shown)."""
+    note: str
+    """Who wrote it, e.g. "Summary by SmolLM2 (anchor summary)", or why it is not there yet."""
+
+
+SummaryLookup = Callable[[str, "str | None", str], "StoredSummary | str | None"]
 """(uri, anchor or None for the whole entity, content hash) -> a stored summary, or None."""
 
 
@@ -75,14 +85,16 @@ def card(ws: Workspace, subject: Subject, summaries: SummaryLookup | None, max_c
 
 def _summary(bp: Blueprint, section: Section | None, summaries: SummaryLookup | None, max_chars: int) -> str:
     source = section if section is not None else next((s for s in bp.sections if s.kind is SectionKind.VISION), None)
-    if summaries is not None:
-        stored = summaries(bp.uri, section.anchor if section else None, source.content_hash if source else "")
-        if stored:
-            return stored
-    if source is None:
-        return ""
-    text = source.text or _first_child_text(bp, source)
-    return extractive_summary(text, max_chars)
+    stored = summaries(bp.uri, section.anchor if section else None, source.content_hash if source else "") if summaries else None
+    if isinstance(stored, str) and stored:
+        return stored
+    if isinstance(stored, StoredSummary) and stored.text:
+        return f"{stored.text}\n\n_{stored.note}_"
+    text = (source.text or _first_child_text(bp, source)) if source is not None else ""
+    extractive = extractive_summary(text, max_chars) if text else ""
+    if isinstance(stored, StoredSummary) and extractive:
+        return f"{extractive}\n\n_{stored.note}_"
+    return extractive
 
 
 def _first_child_text(bp: Blueprint, section: Section) -> str:

@@ -1,0 +1,106 @@
+"""Where summaries live: the in-memory cache hover reads, and the graph behind it.
+
+The cache maps a target key (see summary_plan) to the latest summary row written
+or loaded for it, whatever the model: hover reads it on the event loop without
+touching the disk. The graph (Kuzu, ``Summary`` nodes with ``SUMMARIZES`` edges)
+is the durable copy; every call to it goes through ``run``, which the server
+points at the index's single writer thread (Kuzu: one writer per database) and
+the CLI at a thread of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from clm_lsp.blueprint import Workspace
+from clm_lsp.index.records import SummaryRow
+
+from .prompts import PROMPT_VERSION
+from .summary_plan import Target, base_version, input_digest, key_of, plan
+
+Run = Callable[[Callable[[Any], Any]], Awaitable[Any]]
+"""run(fn) -> awaitable of fn(graph), with fn executed where the graph may be used."""
+
+
+class SummaryCache:
+    """target key -> SummaryRow. Filled by the worker and from the graph; read by hover."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, SummaryRow] = {}
+
+    def get(self, key: str) -> SummaryRow | None:
+        return self.rows.get(key)
+
+    def put(self, key: str, row: SummaryRow) -> None:
+        self.rows[key] = row
+
+    def expected_hash(self, target: Target) -> str | None:
+        """The key a current summary of ``target`` must carry; None while an input is missing."""
+        if target.level == 0:
+            return target.content_hash
+        keys = []
+        for key in target.inputs:
+            row = self.rows.get(key)
+            if row is None:
+                return None
+            keys.append((row.source_hash, row.model_id, row.prompt_version))
+        return input_digest(target, keys)
+
+    def current(self, target: Target, model_id: str | None = None) -> SummaryRow | None:
+        """The cached row for ``target`` if it stands for the target's present text (and model)."""
+        row = self.rows.get(target.key)
+        if row is None or base_version(row.prompt_version) != PROMPT_VERSION:
+            return None
+        if model_id is not None and row.model_id != model_id:
+            return None
+        return row if row.source_hash == self.expected_hash(target) else None
+
+
+class GraphSummaries:
+    """The durable side: reads and writes of ``Summary`` nodes, through ``run``."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+
+    async def get(self, node: str) -> SummaryRow | None:
+        return await self.run(lambda g: g.summary(node))
+
+    async def put(self, row: SummaryRow, sources: list[str]) -> None:
+        await self.run(lambda g: g.put_summary(row, sources))
+
+    async def load_current(self, ws: Workspace, cache: SummaryCache) -> int:
+        """Fill ``cache`` with the stored summaries that still stand for ``ws`` (at startup)."""
+        targets = plan(ws)
+        found = await self.run(lambda g: _stored_chains(g, targets))
+        loaded = 0
+        for target in targets:  # dependency order: inputs are in the cache before their users
+            for row in found.get(target.key, []):
+                cache.put(target.key, row)
+                if cache.current(target) is not None:
+                    loaded += 1
+                    break
+            else:
+                cache.rows.pop(target.key, None)
+        return loaded
+
+
+def _stored_chains(graph: Any, targets: Iterable[Target]) -> dict[str, list[SummaryRow]]:
+    """target key -> candidate rows of this prompt version, following SUMMARIZES upwards
+    from each section (one query per node: no Cypher outside the index package)."""
+    out: dict[str, list[SummaryRow]] = {}
+    by_key = {t.key: t for t in targets}
+    frontier = [t.section_id for t in by_key.values() if t.level == 0]
+    seen: set[str] = set()
+    while frontier:
+        nxt: list[str] = []
+        for node in frontier:
+            for row in graph.summaries_of(node):
+                if row.id in seen or base_version(row.prompt_version) != PROMPT_VERSION:
+                    continue
+                seen.add(row.id)
+                if key_of(row.id) in by_key:
+                    out.setdefault(key_of(row.id), []).append(row)
+                    nxt.append(row.id)
+        frontier = nxt
+    return out

@@ -1,0 +1,65 @@
+"""Model-path faults through the server: an OpenAI-compatible endpoint that answers
+garbage (not UTF-8, not JSON) is reported once, in one message, and every request is
+still answered from memory. tests/llm covers the backends themselves."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "llm"))
+from llm_fault_servers import raw_server, reply  # noqa: E402
+from rawlsp import COMMONS, RawServer  # noqa: E402
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Path:
+    if not COMMONS.is_dir():
+        pytest.skip("fixtures/commons is not there")
+    root = tmp_path / "w"
+    (root / "rivermouth").mkdir(parents=True)
+    shutil.copy(COMMONS / "rivermouth-region.blueprint.md", root)
+    shutil.copy(COMMONS / "rivermouth" / "rivermouth-city.blueprint.md", root / "rivermouth")
+    return root
+
+
+def run_against_garbage(root: Path) -> tuple[RawServer, str, list[dict]]:
+    with raw_server(reply("200 OK", "application/json", b"\xff\xfe garbage {{{")) as url:
+        server = RawServer()
+        options = {"index": {"enable": True}, "summaries": {"enable": True, "maxTokens": 16},
+                   "model": {"backend": "openai", "baseUrl": url + "/v1", "model": "m", "timeoutS": 2}}
+        server.initialize(root, options=options)
+        server.wait_for(lambda n: n.get("method") == "clm/status" and (n["params"].get("index") or {}).get("state") in ("ready", "failed", "unavailable"), timeout=120)
+        path = root / "rivermouth-region.blueprint.md"
+        text = path.read_text(encoding="utf-8")
+        server.open(path.as_uri(), text)
+        line = text.split("\n").index("## Vision")
+        hovers = []
+        for version in range(2, 6):  # edits that would start new model work each time
+            server.replace(path.as_uri(), text + f"\n## More {version}\nx\n", version)
+            hovers.append(server.result("textDocument/hover", {"textDocument": {"uri": path.as_uri()}, "position": {"line": line, "character": 3}}))
+            time.sleep(1.2)
+        assert server.close(timeout=60) == 0
+    index_state = [n["params"]["index"]["state"] for n in server.notifications if n.get("method") == "clm/status" and "index" in n["params"]][-1]
+    return server, index_state, hovers
+
+
+def test_a_garbage_endpoint_is_one_message_and_requests_still_answer(small: Path) -> None:
+    server, _state, hovers = run_against_garbage(small)
+    assert all(h and "Vision" in h["contents"]["value"] for h in hovers)
+    shown = [n["params"]["message"] for n in server.notifications if n.get("method") == "window/showMessage"]
+    about_endpoint = [m for m in shown if "not UTF-8" in m or "endpoint" in m]
+    assert len(about_endpoint) == 1, shown
+    logged = [line for line in server.stderr_lines if "not UTF-8" in line and ("WARNING" in line or "ERROR" in line)]
+    assert 1 <= len(logged) <= 2, logged  # the error with its traceback, and the one-line warning
+
+
+@pytest.mark.xfail(strict=True, reason="server/indexing.py (owner S): an embedder that fails its first call fails the whole index "
+                   "instead of falling back to full-text search (as `clm-lsp index` does) and retrying with backoff")
+def test_a_garbage_embedder_falls_back_to_a_full_text_index(small: Path) -> None:
+    _server, state, _hovers = run_against_garbage(small)
+    assert state == "ready"
