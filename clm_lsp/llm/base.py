@@ -131,3 +131,18 @@ class Embedder(abc.ABC):
 
     def close(self) -> None:
         """Release the model. Idempotent."""
+
+
+class ProbedDimensions:
+    """For remote embedders whose API does not state the vector length: ask once.
+
+    Mixed in before :class:`Embedder`; the subclass sets ``self._dimensions = None``.
+    """
+
+    _dimensions: int | None = None
+
+    @property
+    def dimensions(self) -> int:  # type: ignore[override]
+        if self._dimensions is None:
+            self._dimensions = len(self.embed_batch(["dimensions probe"])[0])  # type: ignore[attr-defined]
+        return self._dimensions

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import ollama
 
-from clm_lsp.llm.base import ChatModel, Embedder, GenerateOptions, Message, ModelError
+from clm_lsp.llm.base import ChatModel, Embedder, GenerateOptions, Message, ModelError, ProbedDimensions
 from clm_lsp.llm.cancel import CancelToken
 from clm_lsp.llm.config import ModelConfig
 from clm_lsp.llm.stream_bounds import StreamBound
@@ -71,7 +71,7 @@ class OllamaChatModel(ChatModel):
         self._client.close()
 
 
-class OllamaEmbedder(Embedder):
+class OllamaEmbedder(ProbedDimensions, Embedder):
     def __init__(self, cfg: ModelConfig, model: str | None = None) -> None:
         self.model_id = model or cfg.embed_model or cfg.model or ""
         if not self.model_id:
@@ -80,13 +80,6 @@ class OllamaEmbedder(Embedder):
         self._cfg = cfg
         self._client = _client(cfg)
         self._dimensions: int | None = None
-
-    @property
-    def dimensions(self) -> int:  # type: ignore[override]
-        """Asked of the model on first use: Ollama does not list it."""
-        if self._dimensions is None:
-            self._dimensions = len(self.embed_batch(["dimensions probe"])[0])
-        return self._dimensions
 
     def embed_batch(self, texts: list[str]) -> list[list[float]]:
         if not texts:

@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from clm_lsp.llm.base import ChatModel, Embedder, GenerateOptions, Message, ModelError
+from clm_lsp.llm.base import ChatModel, Embedder, GenerateOptions, Message, ModelError, ProbedDimensions
 from clm_lsp.llm.cancel import CancelToken
 from clm_lsp.llm.config import ModelConfig
 from clm_lsp.llm.http_json import Endpoint, post_json, post_sse
@@ -82,19 +82,12 @@ class OpenAIChatModel(ChatModel):
         return self._n_ctx  # the endpoint does not say; the setting is our budget
 
 
-class OpenAIEmbedder(Embedder):
+class OpenAIEmbedder(ProbedDimensions, Embedder):
     def __init__(self, cfg: ModelConfig, model: str | None = None) -> None:
         self.endpoint = endpoint_from_config(cfg)
         self.model_id = model or cfg.embed_model or cfg.model or "default"
         self._dimensions: int | None = None
         self._one_text_per_request = False
-
-    @property
-    def dimensions(self) -> int:  # type: ignore[override]
-        """Asked of the endpoint on first use: the API does not list it."""
-        if self._dimensions is None:
-            self._dimensions = len(self.embed_batch(["dimensions probe"])[0])
-        return self._dimensions
 
     def embed_batch(self, texts: list[str]) -> list[list[float]]:
         if not texts:
