@@ -12,18 +12,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
 
 from . import convert
-from .project import Project
+from .project import Project, bump_result_id
 
 if TYPE_CHECKING:
     from .server import ClmLanguageServer
 
 log = logging.getLogger(__name__)
 _SLICE = 32
+
+ExtraDiagnostics = Callable[[Project, str], "list[lsp.Diagnostic]"]
+"""(project, canonical uri) -> diagnostics another producer holds for that document."""
 
 
 class Checker:
@@ -34,6 +38,10 @@ class Checker:
         self._refresh = False
         self.published: set[str] = set()
         """URIs with a non-empty pushed diagnostics list (to clear them when they go)."""
+        self.extra: dict[str, ExtraDiagnostics] = {}
+        """Other producers of diagnostics (the synthesis guard, model review), by name: their
+        diagnostics are merged into every report, pushed or pulled. A producer whose findings
+        for a document changed calls :meth:`extra_changed`."""
 
     def opened(self, project: Project, uri: str) -> None:
         """A just-opened document is checked and reported even if its text is the one on disk."""
@@ -107,15 +115,34 @@ class Checker:
             return []
         return project.problems.get(uri, [])
 
+    def diagnostics_for(self, project: Project, uri: str) -> list[lsp.Diagnostic]:
+        """The checker's problems as LSP diagnostics, then every extra producer's."""
+        text_of = convert.text_source(project.ws)
+        items = [convert.diagnostic(uri, p, text_of, self.server.encoding) for p in self.visible_problems(project, uri)]
+        if not self.server.config.diagnostics.enable:
+            return items
+        for name, produce in list(self.extra.items()):
+            try:
+                items.extend(produce(project, uri))
+            except Exception:  # one broken producer must not cost the checker's own report
+                log.exception("diagnostics producer %s failed for %s", name, uri)
+        return items
+
+    def extra_changed(self, project: Project, uri: str) -> None:
+        """An extra producer's findings for ``uri`` changed: report them (push, or ask the client to pull)."""
+        bump_result_id(project, uri)
+        if not self.server.use_pull:
+            self.push(project, uri)
+        elif self.server.client.diagnostic_refresh:
+            self.server.workspace_diagnostic_refresh(None)
+
     def push(self, project: Project, uri: str) -> None:
-        problems = self.visible_problems(project, uri)
+        items = self.diagnostics_for(project, uri)
         session = self.server.session
         # An open file always hears back (an empty list says "checked, clean"); a closed
         # clean file is only cleared if something was reported for it before.
-        if not problems and uri not in self.published and uri not in session.open_docs:
+        if not items and uri not in self.published and uri not in session.open_docs:
             return
-        text_of = convert.text_source(project.ws)
-        items = [convert.diagnostic(uri, p, text_of, self.server.encoding) for p in problems]
         params = lsp.PublishDiagnosticsParams(uri=session.client_uri(uri), diagnostics=items, version=session.version_of(uri))
         self.server.text_document_publish_diagnostics(params)
         if items:

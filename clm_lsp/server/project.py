@@ -175,6 +175,14 @@ class Project:
         return True
 
 
+def bump_result_id(project: Project, uri: str) -> None:
+    """A document's report changed for a reason other than its own check (an extra producer):
+    a new pull-diagnostics result id, so a client holding the old one pulls the new report."""
+    if uri not in project.result_ids:
+        project.stale.add(uri)  # never checked yet: the next report must still run the check
+    project.result_ids[uri] = next(_RESULT_IDS)
+
+
 def affected(old_ws: Workspace, new_ws: Workspace, old: Blueprint | None, new: Blueprint | None) -> set[str] | frozenset[str]:
     """Documents whose problems can change when ``old`` becomes ``new`` (None: absent).
 

@@ -10,7 +10,6 @@ import asyncio
 
 from lsprotocol import types as lsp
 
-from .. import convert
 from ..project import Project
 from ..server import ClmLanguageServer
 
@@ -24,9 +23,7 @@ def _report(ls: ClmLanguageServer, project: Project, uri: str, previous: str | N
     result_id = f"{project.result_ids.get(uri, 0)}-{_settings_tag(ls)}"
     if previous == result_id:
         return result_id, None
-    problems = ls.extensions["checker"].visible_problems(project, uri)
-    text_of = convert.text_source(project.ws)
-    return result_id, [convert.diagnostic(uri, p, text_of, ls.encoding) for p in problems]
+    return result_id, ls.extensions["checker"].diagnostics_for(project, uri)
 
 
 def _settings_tag(ls: ClmLanguageServer) -> str:
