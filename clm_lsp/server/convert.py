@@ -72,7 +72,7 @@ def location(loc: Location, text_of: TextOf, enc: str) -> lsp.Location:
     return lsp.Location(loc.uri, range_to_lsp(text_of(loc.uri), loc.range, enc))
 
 
-def diagnostic(uri: str, problem: Problem, text_of: TextOf, enc: str) -> lsp.Diagnostic:
+def diagnostic(uri: str, problem: Problem, text_of: TextOf, enc: str, source: str = "clm") -> lsp.Diagnostic:
     related = [
         lsp.DiagnosticRelatedInformation(lsp.Location(r.uri, range_to_lsp(text_of(r.uri), r.range, enc)), r.message)
         for r in problem.related
@@ -82,7 +82,7 @@ def diagnostic(uri: str, problem: Problem, text_of: TextOf, enc: str) -> lsp.Dia
         message=problem.message,
         severity=lsp.DiagnosticSeverity(int(problem.severity)),
         code=problem.code,
-        source="clm",
+        source=source,
         related_information=related or None,
         data=_json_data(problem.data),
     )
