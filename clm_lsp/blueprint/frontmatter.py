@@ -100,6 +100,20 @@ def _too_complex(source: str, config: FormatConfig, problems: list[Problem]) -> 
     """
     if "*" not in source and _depth_bound(source) <= config.max_yaml_depth:
         return False
+    try:
+        return _scan_events(source, config, problems)
+    except yaml.MarkedYAMLError as exc:
+        # libyaml >= 0.2.6 (PyYAML 6.0.3+ wheels) stops deep flow nesting itself,
+        # while scanning ahead, before our event count reaches its own limit.
+        if "nesting depth" not in str(exc.problem or ""):
+            raise
+        msg = f"Front matter is nested more than {config.max_yaml_depth} levels deep; it is not read."
+        mark = exc.problem_mark or exc.context_mark
+        problems.append(_problem(codes.YAML_TOO_COMPLEX, _mark_range(mark) if mark else Range.of(1, 0), msg))
+        return True
+
+
+def _scan_events(source: str, config: FormatConfig, problems: list[Problem]) -> bool:
     depth = aliases = 0
     for event in yaml.parse(source, Loader=_Loader):
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
