@@ -90,6 +90,19 @@ class SummariesConfig:
 
 
 @dataclass(frozen=True)
+class SynthesisConfig:
+    """Section synthesis code actions (docs/synthesis.md)."""
+
+    max_tokens: int = _opt(200, low=16, high=4096)
+    """Longest generated section, in model tokens."""
+    budget: int = _opt(1024, low=64, high=1_000_000)
+    """Context tokens assembled for one section (the command's budget argument wins);
+    with the prompt and max_tokens it must fit the model's n_ctx."""
+    keep_timeslices: int = _opt(2, low=0, high=1000)
+    """"Compress older timeslices" summarises all dated timeslices but the newest this many."""
+
+
+@dataclass(frozen=True)
 class LogConfig:
     level: str = _opt("info", choices=("error", "warning", "info", "debug"))
     file: str | None = _opt(None, nullable=True)
@@ -104,6 +117,7 @@ class ServerConfig:
     index: IndexConfig = field(default_factory=IndexConfig)
     model: ModelSettings = field(default_factory=ModelSettings)
     summaries: SummariesConfig = field(default_factory=SummariesConfig)
+    synthesis: SynthesisConfig = field(default_factory=SynthesisConfig)
     log: LogConfig = field(default_factory=LogConfig)
 
 

@@ -43,7 +43,7 @@ export const POSITIONAL_SERVER_COMMANDS: readonly string[] = [
  *  `context` (clm.context.budget) and `review` (clm.review.enable) are contributed as
  *  settings already; add them here in the same change that makes the server read them. */
 export const SERVER_SETTING_KEYS: readonly string[] = [
-  'diagnostics', 'completion', 'hover', 'symbols', 'index', 'model', 'summaries', 'log',
+  'diagnostics', 'completion', 'hover', 'symbols', 'index', 'model', 'summaries', 'synthesis', 'log',
 ];
 
 /** Keys only the client reads (how to start the server, tracing). */
