@@ -103,6 +103,17 @@ class SynthesisConfig:
 
 
 @dataclass(frozen=True)
+class ReviewConfig:
+    enable: bool = _opt(False)
+    """Model review diagnostics (source clm-model). Off by default: the bundled 135M model's
+    remarks are mostly noise, and each review costs seconds of CPU (docs/context.md)."""
+    debounce_ms: int = _opt(3000, low=0, high=600_000)
+    """How long a document must stay unchanged before its sections are reviewed."""
+    max_tokens: int = _opt(160, low=16, high=2048)
+    """Longest review reply, in model tokens."""
+
+
+@dataclass(frozen=True)
 class LogConfig:
     level: str = _opt("info", choices=("error", "warning", "info", "debug"))
     file: str | None = _opt(None, nullable=True)
