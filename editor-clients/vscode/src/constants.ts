@@ -40,10 +40,10 @@ export const POSITIONAL_SERVER_COMMANDS: readonly string[] = [
 
 /** Top-level keys of the `clm` settings that the server reads (server/config.py). The
  *  server shows a message for every unknown key, so the client forwards only these.
- *  `context` (clm.context.budget) and `review` (clm.review.enable) are contributed as
- *  settings already; add them here in the same change that makes the server read them. */
+ *  `context` (clm.context.budget) is contributed as a setting already; add it here in the
+ *  same change that makes the server read it. */
 export const SERVER_SETTING_KEYS: readonly string[] = [
-  'diagnostics', 'completion', 'hover', 'symbols', 'index', 'model', 'summaries', 'synthesis', 'log',
+  'diagnostics', 'completion', 'hover', 'symbols', 'index', 'model', 'summaries', 'synthesis', 'review', 'log',
 ];
 
 /** Keys only the client reads (how to start the server, tracing). */

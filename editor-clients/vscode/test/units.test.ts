@@ -44,7 +44,7 @@ test('server settings keep only server keys and drop nulls', () => {
     model: { backend: 'ollama', host: 'http://h:1', modelPath: null, model: 'qwen2.5:7b' },
     index: { enable: false }, review: { enable: true }, context: { budget: null },
   };
-  assert.deepEqual(serverSettings(all), { model: { backend: 'ollama', host: 'http://h:1', model: 'qwen2.5:7b' }, index: { enable: false } });
+  assert.deepEqual(serverSettings(all), { model: { backend: 'ollama', host: 'http://h:1', model: 'qwen2.5:7b' }, index: { enable: false }, review: { enable: true } });
   assert.deepEqual(serverSettings(undefined), {});
   assert.deepEqual(serverSettings({ model: { modelPath: null } }), {});
 });
