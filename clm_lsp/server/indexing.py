@@ -150,7 +150,7 @@ class IndexController:
         if summaries is not None:
             getattr(summaries, event)(project)
 
-    async def _reconcile(self, project: Project, indexer: Any) -> None:
+    async def _reconcile(self, project: Project, indexer: Any) -> Any:
         progress = Progress(self.server, f"clm: indexing {project.root.name if project.root else ''}")
         await progress.begin()
         loop = asyncio.get_running_loop()
@@ -169,9 +169,40 @@ class IndexController:
             progress.end("failed: see the log")
             log.exception("indexing %s failed", project.root)
             self.server.show_once(f"indexing {project.root} failed ({exc}); navigation works from memory.")
-            return
+            return None
         progress.end("cancelled" if self._cancel.is_set() else "done")
         log.info("index of %s: %s", project.root, stats)
+        return stats
+
+    # -- clm.reindex ---------------------------------------------------------------------
+
+    async def reindex(self, projects: list[Project]) -> dict[str, Any]:
+        """Bring each folder's index back in line with its files now (the `clm.reindex` command):
+        a reconcile on the writer thread with $/progress, then the summary worker looks again.
+        Returns counts per folder, or an error in words when there is no index to rebuild."""
+        if not self.server.config.index.enable:
+            return {"error": "the index is off (clm.index.enable is false)"}
+        if self._writer is None:
+            return {"error": f"the index is not available ({self.state})"}
+        folders = []
+        for project in projects:
+            indexer = self._indexers.get(project.root) if project.root is not None else None
+            if indexer is None:
+                folders.append({"root": str(project.root), "error": "no index is open for this folder (yet)"})
+                continue
+            self._cancel.clear()
+            stats = await self._reconcile(project, indexer)
+            if stats is None:
+                folders.append({"root": str(project.root), "error": "indexing failed: see the log"})
+                continue
+            self._tell_summaries("index_changed", project)
+            folders.append({"root": str(project.root), "files": stats.files, "entities": stats.entities,
+                            "sections": stats.sections, "links": stats.links, "parsed": stats.parsed,
+                            "deleted": stats.deleted, "files_deleted": stats.files_deleted,
+                            "embedded": stats.embedded, "cancelled": stats.cancelled,
+                            "seconds": round(stats.seconds, 3)})
+        self._status("ready", folders=len(self._indexers))
+        return {"folders": folders}
 
     # -- changes -----------------------------------------------------------------------
 
