@@ -129,6 +129,7 @@ class ServerConfig:
     model: ModelSettings = field(default_factory=ModelSettings)
     summaries: SummariesConfig = field(default_factory=SummariesConfig)
     synthesis: SynthesisConfig = field(default_factory=SynthesisConfig)
+    review: ReviewConfig = field(default_factory=ReviewConfig)
     log: LogConfig = field(default_factory=LogConfig)
 
 
