@@ -14,6 +14,17 @@ sent and the buffer went out of step with the editor (found by tests/fuzz).
 Before `initialize`, requests get ServerNotInitialized and notifications other
 than `exit` are dropped, as the LSP spec says (plain pygls served them against a
 server with no workspace).
+
+Malformed JSON-RPC gets the JSON-RPC 2.0 answers instead of an "internal error":
+a body that is not JSON (or not UTF-8) is answered Parse error (-32700) with a
+null id (:func:`parse_error`, called from the server's error hook, since pygls
+decodes the body before any protocol method sees it); JSON that is not a
+request object (``[]``, ``null``, a string, an object without ``"jsonrpc":
+"2.0"``, a non-string method, an id that is neither a number nor a string) is
+answered Invalid Request (-32600), with the request's id when it has a usable
+one. A notification whose params cannot be read is logged and dropped (the spec
+gives notifications no reply). The stream stays in step and the next request is
+served.
 """
 
 from __future__ import annotations
@@ -29,6 +40,12 @@ from pygls.protocol.json_rpc import JsonRPCNotification
 
 log = logging.getLogger(__name__)
 REJECTED = "$/clm/rejectedRequest"
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+
+
+def _usable_id(value: Any) -> bool:
+    return isinstance(value, (int, str)) and not isinstance(value, bool)
 
 
 class ClmProtocol(LanguageServerProtocol):
@@ -50,13 +67,51 @@ class ClmProtocol(LanguageServerProtocol):
             return
         super()._handle_notification(method_name, params)
 
+    # -- malformed messages (see the module docstring) -------------------------------
+
+    def _send_error(self, msg_id: Any, code: int, message: str) -> None:
+        # A plain dict: lsprotocol's ResponseErrorMessage would drop a null id, which
+        # JSON-RPC requires in these replies.
+        self._send_data({"jsonrpc": "2.0", "id": msg_id if _usable_id(msg_id) else None, "error": {"code": code, "message": message}})
+
+    def parse_error(self, exc: Exception) -> None:
+        log.warning("a message that is not JSON was answered with Parse error: %s", exc)
+        self._send_error(None, PARSE_ERROR, f"Parse error: the message is not valid JSON ({type(exc).__name__})")
+
+    def _invalid_request(self, msg_id: Any, why: str) -> Any:
+        log.warning("invalid JSON-RPC request answered with Invalid Request: %s", why)
+        self._send_error(msg_id, INVALID_REQUEST, f"Invalid Request: {why}")
+        return JsonRPCNotification(method=REJECTED, params=None, jsonrpc="2.0")
+
+    def handle_message(self, message: Any) -> None:
+        # Top-level JSON that structure_message left alone: not an object, or no "jsonrpc".
+        if not hasattr(message, "jsonrpc"):
+            msg_id = message.get("id") if isinstance(message, dict) else None
+            self._invalid_request(msg_id, f"expected a JSON-RPC 2.0 object, got {type(message).__name__}")
+            return
+        super().handle_message(message)
+
     def structure_message(self, data: dict[str, Any]) -> Any:
+        if "jsonrpc" not in data:
+            return data  # a nested object (params), or a top level handle_message rejects
+        if data["jsonrpc"] != "2.0":
+            return self._invalid_request(data.get("id"), f"jsonrpc must be \"2.0\", not {data['jsonrpc']!r}")
+        if "id" in data and not _usable_id(data["id"]):
+            return self._invalid_request(None, "the id must be a string or a number")
+        if "method" in data and not isinstance(data["method"], str):
+            return self._invalid_request(data.get("id"), "the method must be a string")
+        if "id" not in data and "method" not in data:
+            return self._invalid_request(None, "neither a method nor an id")
         try:
             return super().structure_message(data)
         except JsonRpcException as exc:
-            if not (isinstance(data, dict) and "jsonrpc" in data and "id" in data and "method" in data):
-                raise
+            if "method" not in data:
+                log.warning("a response the server could not read was dropped: %s", exc.__cause__ or exc)
+                return JsonRPCNotification(method=REJECTED, params=None, jsonrpc="2.0")
             method = data.get("method")
+            if "id" not in data:
+                log.warning("notification %s had unreadable params (%s); dropped", method, exc.__cause__ or exc)
+                return JsonRPCNotification(method=REJECTED, params=None, jsonrpc="2.0")
             log.warning("request %s had unreadable params (%s); answered with an error", method, exc.__cause__ or exc)
             error = lsp.ResponseError(code=lsp.ErrorCodes.InvalidParams, message=f"invalid params for {method}: {exc.__cause__ or exc}")
             self._send_response(data["id"], error=error)

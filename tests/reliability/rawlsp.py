@@ -35,6 +35,8 @@ class RawServer:
         self.replies: dict[Any, dict[str, Any]] = {}
         self.notifications: list[dict[str, Any]] = []
         self.server_requests: list[dict[str, Any]] = []
+        self.null_id_errors: list[dict[str, Any]] = []
+        """Error replies with a null id (Parse error, Invalid Request), in arrival order."""
         self.inbox: queue.Queue[dict[str, Any]] = queue.Queue()
         self._next = 0
         self._reader = threading.Thread(target=self._read_loop, daemon=True)
@@ -100,6 +102,8 @@ class RawServer:
         if "id" in msg and "method" in msg:  # a request from the server: kept, and accepted
             self.server_requests.append(msg)
             self.send({"id": msg["id"], "result": None})
+        elif msg.get("id") is None and "error" in msg:
+            self.null_id_errors.append(msg)
         elif "id" in msg:
             self.replies[msg["id"]] = msg
         else:

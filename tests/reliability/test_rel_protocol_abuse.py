@@ -29,20 +29,28 @@ def test_requests_before_initialize_get_server_not_initialized(raw, commons) -> 
     assert "error" not in hover(raw, (commons / "rivermouth-region.blueprint.md").as_uri(), HOVER_AT_TITLE)
 
 
-def test_malformed_json_rpc_is_survived(raw, commons) -> None:
+def test_malformed_json_rpc_gets_the_json_rpc_answers_and_is_survived(raw, commons) -> None:
     raw.initialize(commons)
-    bodies = [b"{bad}", b'{"jsonrpc":"2"}', b"[]", b"null", b'"str"', b"\xff\xfe\x00", b'{"jsonrpc":"2.0","id":{},"x":1}',
-              b'{"jsonrpc":"2.0","id":"m1","method":5}', b'{"jsonrpc":"2.0","id":"m2"}', b'{"jsonrpc":"2.0","method":"textDocument/didOpen","params":7}']
-    for body in bodies:
+    # body -> the code of the null-id error it is answered with (None: no reply, as the spec says)
+    cases = [(b"{bad}", -32700), (b'{"jsonrpc":"2"}', -32600), (b"[]", -32600), (b"null", -32600), (b'"str"', -32600),
+             (b"\xff\xfe\x00", -32700), (b'{"jsonrpc":"2.0","id":{},"x":1}', -32600), (b'{"id":"n1","method":"x"}', None),
+             (b'{"jsonrpc":"2.0","id":"m1","method":5}', None), (b'{"jsonrpc":"2.0","id":"m2"}', None),
+             (b'{"jsonrpc":"2.0","method":"textDocument/didOpen","params":7}', None)]
+    for body, _code in cases:
         raw.send_bytes(framed(body))
     raw.send_bytes(b"garbage without a header\r\n\r\n")
     raw.send_bytes(b"Content-Length: nope\r\n\r\n")
     reply = raw.request("clm/nonsense", {})
     assert reply["error"]["code"] == -32601  # MethodNotFound, and the stream is still in step
+    assert [e["error"]["code"] for e in raw.null_id_errors] == [code for _b, code in cases if code is not None], raw.null_id_errors
+    assert raw.replies.pop("m1")["error"]["code"] == -32600  # a request with a usable id: answered with it
+    assert raw.replies.pop("n1")["error"]["code"] == -32600  # no "jsonrpc": not a JSON-RPC 2.0 request
     raw.notify("clm/unknownNotification", {"x": 1})  # ignored
     raw.notify("$/somethingOptional", None)  # $/ notifications may be ignored
     uri = (commons / "rivermouth-region.blueprint.md").as_uri()
     assert "error" not in hover(raw, uri, HOVER_AT_TITLE)
+    shown = [n["params"]["message"] for n in raw.notifications if n.get("method") == "window/showMessage"]
+    assert not [m for m in shown if "internal error" in m], shown
     assert raw.alive()
 
 
