@@ -54,4 +54,8 @@ def run(args: argparse.Namespace) -> int:
         server.start_io(sys.stdin.buffer, real_stdout.buffer)
     finally:
         sys.stdout = real_stdout
+        # The client is gone (exit, or stdin closed): stop the background work, and make
+        # sure a stuck thread cannot keep the process alive (server.EXIT_GRACE_S).
+        server.stop_background()
+        server.exit_watchdog(0)
     return 0

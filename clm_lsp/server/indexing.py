@@ -5,8 +5,13 @@ Requests never wait on either: navigation, hover and checks read the in-memory
 snapshot. Every index call runs on the single writer thread (Kuzu allows one
 writer per database). When the index cannot open (the layer is missing, the
 embedder cannot load, a store is held or corrupt), the user is told once and
-everything else keeps working. An embedder that cannot load leaves the index
-without vectors (full-text search only), said once.
+everything else keeps working.
+
+An embedder that cannot load or fails (a dead or hanging endpoint, garbage, the
+wrong number of vectors: embedder_guard.py) leaves the index without vectors:
+the folder is re-indexed full-text only, the user is told once, and the
+embedder is tried again in the background with a doubling delay (60 s up to an
+hour); when it answers, the index is reopened with it and the vectors are built.
 
 The summary worker (summarizing.py) reads and writes the graph through
 :meth:`IndexController.on_writer`, on the same writer thread, and is told when
@@ -19,9 +24,11 @@ import asyncio
 import concurrent.futures
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .embedder_guard import Backoff, EmbedderFailed, GuardedEmbedder
 from .project import Project, uri_to_path
 from .scanning import Progress
 from .session import reload_from_disk
@@ -30,6 +37,9 @@ if TYPE_CHECKING:
     from .server import ClmLanguageServer
 
 log = logging.getLogger(__name__)
+
+CLOSE_WAIT_S = 5.0
+"""How long shutdown waits for the index writer to close the stores."""
 
 
 class IndexController:
@@ -40,6 +50,12 @@ class IndexController:
         self._indexers: dict[Path, Any] = {}
         self._watchers: list[Any] = []
         self._cancel = threading.Event()
+        self._indexer_cls: Any = None
+        self._full_text: set[Path] = set()
+        """Folders indexed without vectors because the embedder failed (retried with backoff)."""
+        self._backoff = Backoff()
+        self._retrying = False
+        self._stopped = False
 
     # -- life cycle --------------------------------------------------------------------
 
@@ -56,9 +72,11 @@ class IndexController:
             self.server.show_once("the persistent index is not available in this build; navigation works from memory.")
             return
         self._writer = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="clm-index")
+        self._indexer_cls = Indexer
         self.server.tasks.start(self._open_all(Indexer), name="index:open")
 
     def stop(self) -> None:
+        self._stopped = True
         self._cancel.set()
         # Summaries write through our writer and use the model: stop them before the stores close.
         for name in ("summaries", "model"):
@@ -77,9 +95,14 @@ class IndexController:
         writer, self._writer = self._writer, None
         if writer is None:
             return
+        # At most CLOSE_WAIT_S in all: a writer busy with a long batch (embedding, say) stops at
+        # the next file; the shutdown reply does not wait for it (the store survives a kill).
+        deadline = time.monotonic() + CLOSE_WAIT_S
         for root, indexer in list(self._indexers.items()):
             try:
-                writer.submit(indexer.close).result(timeout=10)
+                writer.submit(indexer.close).result(timeout=max(0.1, deadline - time.monotonic()))
+            except concurrent.futures.TimeoutError:
+                log.warning("the index for %s was busy and is left to close on its own", root)
             except Exception:  # noqa: BLE001
                 log.exception("index for %s did not close cleanly", root)
         self._indexers.clear()
@@ -96,33 +119,132 @@ class IndexController:
         self._status("opening")
         for project in list(self.server.session.projects):
             try:
-                indexer = await loop.run_in_executor(self._writer, self._open, indexer_cls, project)
+                indexer, failure = await loop.run_in_executor(self._writer, self._open, indexer_cls, project, True)
             except Exception as exc:  # noqa: BLE001 - the index is derived data: serve without it
                 log.exception("the index for %s could not open", project.root)
                 self._status("failed", message=f"{type(exc).__name__}: {exc}")
                 self.server.show_once(f"the index for {project.root} could not open ({exc}); navigation works from memory.")
                 return
             self._indexers[project.root] = indexer
+            if failure is not None:
+                self._embedder_failed(project, failure)
             await self._reconcile(project, indexer)
             self._tell_summaries("index_ready", project)
-        self._status("ready", folders=len(self._indexers))
+        self._status("ready", folders=len(self._indexers), **self._search_mode())
 
-    def _open(self, indexer_cls: Any, project: Project) -> Any:
+    def _search_mode(self) -> dict[str, Any]:
+        return {"search": "full-text (the embedder failed; retrying)"} if self._full_text else {}
+
+    def _open(self, indexer_cls: Any, project: Project, with_embedder: bool) -> tuple[Any, EmbedderFailed | None]:
+        """Writer thread: the folder's Indexer, with the embedder when it works; else without
+        vectors, and the embedder's failure."""
         store = self.server.config.index.store_dir
-        return indexer_cls(project.root, self._embedder(), project.settings.format, store_dir=Path(store) if store else None)
+        store_dir = Path(store) if store else None
+        failure = None
+        if with_embedder:
+            try:
+                embedder = self._embedder()
+                return indexer_cls(project.root, embedder, project.settings.format, store_dir=store_dir), None
+            except EmbedderFailed as exc:
+                failure = exc
+        return indexer_cls(project.root, None, project.settings.format, store_dir=store_dir), failure
 
-    def _embedder(self) -> Any:
-        """The configured embedder (clm.model), or None (full-text search only) when it cannot load."""
+    def _embedder(self) -> GuardedEmbedder:
+        """The configured embedder (clm.model), guarded; raises EmbedderFailed when it cannot load."""
         from clm_lsp.llm import ModelError, get_embedder
 
         from .config import model_config
 
         cfg, _warning = model_config(self.server.config.model)  # the model host reports the warning
         try:
-            return get_embedder(cfg)
+            return GuardedEmbedder(get_embedder(cfg))
         except ModelError as exc:
-            self.server.show_once(f"the embedder could not load ({exc}); the index keeps no vectors and search is full-text only.")
-            return None
+            raise EmbedderFailed(f"the embedder could not load: {exc}") from exc
+
+    # -- a failing embedder: full-text only, retried with backoff ------------------------
+
+    def _embedder_failed(self, project: Project, exc: BaseException) -> None:
+        """loop: remember the folder as full-text only, say so once, start the retries."""
+        if project.root is None:
+            return
+        first = not self._full_text
+        self._full_text.add(project.root)
+        log.log(logging.WARNING if first else logging.INFO, "the embedder failed (%s): the index of %s keeps no vectors and search is full-text only; "
+                "the embedder is tried again in the background", exc, project.root)
+        what = "could not load" if str(exc).startswith("the embedder could not load") else "failed"
+        self.server.show_once(f"the embedder {what}, so the index keeps no vectors and search is full-text only; "
+                              "it is tried again in the background (details in the log).")
+        if not self._retrying and not self._stopped:
+            self._retrying = True
+            self.server.tasks.start(self._retry_embedder(), name="index:embedder-retry")
+
+    async def _without_vectors(self, project: Project, indexer: Any, exc: BaseException) -> Any:
+        """loop: replace the folder's indexer by one without an embedder (same store)."""
+        self._embedder_failed(project, exc)
+
+        def reopen() -> Any:
+            _close_quietly(indexer)
+            return self._open(self._indexer_cls, project, False)[0]
+
+        fresh = await asyncio.get_running_loop().run_in_executor(self._writer, reopen)
+        self._indexers[project.root] = fresh
+        return fresh
+
+    async def _retry_embedder(self) -> None:
+        """loop: try the embedder again after a doubling delay until it works for every folder."""
+        try:
+            while self._full_text and not self._stopped:
+                delay = self._backoff.next()
+                log.info("the embedder is tried again in %.0f s", delay)
+                await asyncio.sleep(delay)
+                if self._stopped or self._writer is None:
+                    return
+                for root in sorted(self._full_text):
+                    project = next((p for p in self.server.session.projects if p.root == root), None)
+                    if project is None or root not in self._indexers:
+                        self._full_text.discard(root)
+                        continue
+                    if not await self._reopen_with_embedder(project):
+                        break
+                else:
+                    self._backoff.reset()
+            if not self._full_text and not self._stopped:
+                self._status("ready", folders=len(self._indexers))
+        finally:
+            self._retrying = False
+
+    async def _reopen_with_embedder(self, project: Project) -> bool:
+        """loop: probe the embedder; when it answers, reopen the folder's index with it and
+        reconcile (the store sees a new embedder and builds the vectors). False: still failing."""
+        old = self._indexers[project.root]
+
+        def attempt() -> Any:
+            embedder = self._embedder()
+            try:
+                embedder.embed_batch(["clm-lsp embedder probe"])
+            except EmbedderFailed:
+                _close_quietly(embedder)
+                raise
+            _close_quietly(old)
+            return self._indexer_cls(project.root, embedder, project.settings.format,
+                                     store_dir=Path(self.server.config.index.store_dir) if self.server.config.index.store_dir else None)
+
+        try:
+            fresh = await asyncio.get_running_loop().run_in_executor(self._writer, attempt)
+        except EmbedderFailed as exc:
+            log.info("the embedder still fails (%s)", exc)
+            return False
+        except Exception:  # noqa: BLE001 - the store would not reopen: keep serving from memory
+            log.exception("the index of %s could not reopen with the embedder", project.root)
+            self._indexers.pop(project.root, None)
+            self._full_text.discard(project.root)
+            return True
+        self._indexers[project.root] = fresh
+        self._full_text.discard(project.root)
+        log.warning("the embedder works again: the index of %s gets its vectors back", project.root)
+        self._cancel.clear()
+        await self._reconcile(project, fresh)
+        return True
 
     # -- the summary worker's access to the graph ----------------------------------------
 
@@ -139,11 +261,28 @@ class IndexController:
 
     async def search(self, project: Project, query: str, k: int = 10) -> list[Any]:
         """The index's hybrid search (ChunkHit: section_id, score...). Reads are safe off the
-        writer thread (sync.py), so a search never queues behind a long reconcile."""
+        writer thread (sync.py), so a search never queues behind a long reconcile. When the
+        embedder fails here, the search is full-text and the folder falls back to it."""
         indexer = self._indexers.get(project.root) if project.root is not None else None
         if indexer is None:
             raise RuntimeError(f"no index is open for {project.root}")
-        return await asyncio.to_thread(indexer.search, query, k)
+        try:
+            return await asyncio.to_thread(indexer.search, query, k)
+        except EmbedderFailed as exc:
+            self._embedder_failed_later(project, indexer, exc)
+            return await asyncio.to_thread(lambda: indexer.search(query, k, mode="text"))
+
+    def _embedder_failed_later(self, project: Project, indexer: Any, exc: BaseException) -> None:
+        """loop: an update or a search found the embedder failing: go full-text for this folder."""
+        if self._stopped or self._indexers.get(project.root) is not indexer or project.root in self._full_text:
+            return
+
+        async def fall_back() -> None:
+            fresh = await self._without_vectors(project, indexer, exc)
+            await self._reconcile(project, fresh)
+            self._status("ready", folders=len(self._indexers), **self._search_mode())
+
+        self.server.tasks.start(fall_back(), name=f"index:full-text:{project.root}")
 
     def _tell_summaries(self, event: str, project: Project) -> None:
         summaries = self.server.extensions.get("summaries")
@@ -165,6 +304,11 @@ class IndexController:
         self._status("indexing", folder=str(project.root))
         try:
             stats = await loop.run_in_executor(self._writer, lambda: indexer.reconcile(progress=report, cancel=self._cancel))
+        except EmbedderFailed as exc:
+            progress.end("the embedder failed: indexing without vectors")
+            if not self._stopped:
+                await self._reconcile(project, await self._without_vectors(project, indexer, exc))
+            return
         except Exception as exc:  # noqa: BLE001
             progress.end("failed: see the log")
             log.exception("indexing %s failed", project.root)
@@ -214,8 +358,16 @@ class IndexController:
         if self._writer is None or indexer is None or path is None:
             return
         future = self._writer.submit(indexer.apply, [(path, text)])
-        future.add_done_callback(_log_failure)
         loop = asyncio.get_running_loop()
+
+        def done(f: concurrent.futures.Future[Any]) -> None:
+            exc = None if f.cancelled() else f.exception()
+            if isinstance(exc, EmbedderFailed):
+                _soon(loop, self._embedder_failed_later, project, indexer, exc)
+            else:
+                _log_failure(f)
+
+        future.add_done_callback(done)
         # Once the graph has the new sections, the summary worker looks again.
         future.add_done_callback(lambda _f: _soon(loop, self._tell_summaries, "index_changed", project))
 
@@ -264,6 +416,13 @@ def _soon(loop: asyncio.AbstractEventLoop, fn: Any, *args: Any) -> None:
         loop.call_soon_threadsafe(fn, *args)
     except RuntimeError:  # the loop closed (shutdown): nobody is left to tell
         pass
+
+
+def _close_quietly(thing: Any) -> None:
+    try:
+        thing.close()
+    except Exception:  # noqa: BLE001 - releasing a failed part is best effort
+        log.exception("%s did not close cleanly", type(thing).__name__)
 
 
 def _log_failure(future: concurrent.futures.Future[Any]) -> None:

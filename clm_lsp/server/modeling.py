@@ -26,7 +26,9 @@ API (all coroutines run on the event loop; none blocks it):
 ``host.model_id`` / ``host.backend``: of the loaded model ("" before).
 ``host.state``: "off" (not loaded yet) | "loading" | "ready" | "failed".
 ``host.report(**fields)``: add fields (summary counts, say) to the model part
-    of clm/status. ``host.close()``: release the model (at shutdown).
+    of clm/status. ``host.close()``: at shutdown: cancel every generation in
+    flight (llama.cpp stops within a token), release the model, and refuse to
+    load one again (``chat_model()`` is then None).
 
 Generations run one at a time on one thread: a local model already uses every
 core it is given, and llama.cpp's context is not thread-safe anyway.
@@ -67,6 +69,9 @@ class ModelHost:
         self._lock: asyncio.Lock | None = None
         self._thread: concurrent.futures.ThreadPoolExecutor | None = None
         self._extra: dict[str, Any] = {}
+        self._active: set[CancelToken] = set()
+        """The tokens of the generations in flight: close() cancels them."""
+        self._closed = False
         board = server.extensions.get("status")
         if board is not None:  # the first clm/status already says "off", not the board's placeholder
             board.model = self.status()
@@ -89,6 +94,8 @@ class ModelHost:
 
     async def chat_model(self) -> ChatModel | None:
         """The loaded model for the current settings (loading it if needed), or None."""
+        if self._closed:
+            return None
         cfg = self.current_config()
         if self._model is not None and cfg == self._cfg:
             return self._model
@@ -98,8 +105,11 @@ class ModelHost:
             if cfg != self._cfg:
                 await self._unload()
                 self._cfg, self._failed_at = cfg, None
-            if self._model is None and self._may_try():
+            if self._model is None and self._may_try() and not self._closed:
                 await self._load(cfg)
+        if self._closed:  # shut down while it loaded: release it at once
+            self.close()
+            return None
         return self._model
 
     def _may_try(self) -> bool:
@@ -159,6 +169,7 @@ class ModelHost:
         if model is None:
             raise _NoModel
         token = _linked_token(cancel)
+        self._active.add(token)
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Any] = asyncio.Queue()
         started = time.perf_counter()
@@ -185,6 +196,7 @@ class ModelHost:
                 yield item
             finished = True
         finally:
+            self._active.discard(token)
             if not finished:
                 token.cancel()  # the consumer left early (cancelled, break, error): stop the model
         tokens = await future
@@ -244,7 +256,14 @@ class ModelHost:
             board.update(model=self.status())
 
     def close(self) -> None:
-        """Release the model and the thread (shutdown). Safe to call twice."""
+        """Stop every generation, release the model and the thread (shutdown). Safe to call twice.
+
+        Never waits: a generation in flight sees its token cancelled and stops within a
+        token (llama.cpp) or a read timeout (HTTP backends) on its own thread."""
+        self._closed = True
+        for token in list(self._active):
+            token.cancel()
+        self._active.clear()
         model, self._model = self._model, None
         thread, self._thread = self._thread, None
         if thread is not None:

@@ -8,11 +8,13 @@ the client can do in ``client``. Feature handlers are registered by
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from dataclasses import dataclass
 from typing import Any
 
 from lsprotocol import types as lsp
-from pygls.exceptions import FeatureNotificationError, FeatureRequestError
+from pygls.exceptions import FeatureNotificationError, FeatureRequestError, JsonRpcException
 from pygls.lsp.server import LanguageServer
 
 from clm_lsp import __version__
@@ -24,6 +26,12 @@ from .session import Session
 from .tasks import TaskSet
 
 log = logging.getLogger("clm_lsp.server")
+
+EXIT_GRACE_S = 3.0
+"""After `exit` (or the client's end of stdin), how long a clean exit may take before the
+process ends itself: a thread that is stuck (a long embedding batch, a model call in a
+library that does not look at its cancel token) must not keep an editor waiting. The
+index survives this like a kill -9 (tests/reliability/test_rel_crash_consistency.py)."""
 
 
 @dataclass
@@ -79,6 +87,32 @@ class ClmLanguageServer(LanguageServer):
         # The stand-in for a rejected request (see protocol.py): nothing to do.
         self.feature(REJECTED)(lambda *_args: None)
 
+    def stop_background(self) -> None:
+        """Shutdown: the summary runs, then the model (its generation stops within a token),
+        then the index writer and the watchers, then every owned task. Safe to call twice;
+        never waits on the model."""
+        for name, stop in (("summaries", "stop"), ("model", "close"), ("indexing", "stop")):
+            part = self.extensions.get(name)
+            if part is None:
+                continue
+            try:
+                getattr(part, stop)()
+            except Exception:  # noqa: BLE001 - shutting down: log and go on
+                log.exception("%s did not stop cleanly", name)
+        self.tasks.cancel_all()
+
+    def exit_watchdog(self, code: int, grace_s: float = EXIT_GRACE_S) -> None:
+        """End the process with ``code`` if it has not ended by itself ``grace_s`` from now."""
+
+        def end() -> None:
+            log.warning("exit took longer than %.0f s (a background thread did not stop): ending the process", grace_s)
+            logging.shutdown()
+            os._exit(code)
+
+        timer = threading.Timer(grace_s, end)
+        timer.daemon = True  # a clean exit does not wait for it
+        timer.start()
+
     def _send_log(self, kind: int, message: str) -> None:
         self.window_log_message(lsp.LogMessageParams(type=lsp.MessageType(kind), message=message))
 
@@ -93,6 +127,11 @@ class ClmLanguageServer(LanguageServer):
     def report_server_error(self, error: Exception, source: Any) -> None:
         """A failed request already answers with its error; anything else: log it, tell the user once."""
         if source is FeatureRequestError:
+            return
+        if source is JsonRpcException and isinstance(error, ValueError):
+            # pygls's reader could not decode a body (JSONDecodeError, UnicodeDecodeError):
+            # the JSON-RPC answer is Parse error, not an internal error (protocol.py).
+            self.protocol.parse_error(error)
             return
         log.error("internal error (%s): %s", getattr(source, "__name__", source), error)
         where = "handling a notification" if source is FeatureNotificationError else "in the server"

@@ -62,6 +62,8 @@ class SummaryController:
         self._plans: dict[Path, tuple[Workspace, dict[str, Target]]] = {}
         self._urgent: list[str] = []
         self._running: set[Path] = set()
+        self._cancels: dict[Path, Any] = {}
+        """The cancel token of each folder's run in progress: stop() cancels them."""
         self._stopped = False
         self.last: dict[str, Any] = {}
 
@@ -135,7 +137,11 @@ class SummaryController:
         self.server.tasks.debounce(f"summaries:{project.root}", delay_s, lambda: self._run(project))
 
     def stop(self) -> None:
+        """Shutdown: no new run starts, and the runs in progress stop now (their generation
+        within a token), so nothing waits on the model while the server exits."""
         self._stopped = True
+        for cancel in list(self._cancels.values()):
+            cancel.cancel()
 
     # -- the run -----------------------------------------------------------------------
 
@@ -167,6 +173,7 @@ class SummaryController:
         worker = SummaryWorker(host.generate, model.model_id, graph, self.caches[project.root],
                                count_tokens=model.count_tokens, max_tokens=self.server.config.summaries.max_tokens)
         ws, cancel = project.ws, CancelToken()
+        self._cancels[project.root] = cancel
         watcher = self.server.tasks.start(self._watch(project, ws, cancel), name=f"summaries:watch:{project.root}")
         progress = SummaryProgress(self.server, "clm: writing anchor summaries")
         await progress.begin()
@@ -193,6 +200,8 @@ class SummaryController:
         finally:
             # Also when the task is cancelled (a newer run replaces it): say what this one did.
             self._running.discard(project.root)
+            if self._cancels.get(project.root) is cancel:
+                del self._cancels[project.root]
             watcher.cancel()
             self.last = stats.as_dict()
             state = "unavailable" if stats.unavailable else "idle" if stats.done == stats.planned else "stopped"

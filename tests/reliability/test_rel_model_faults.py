@@ -4,6 +4,7 @@ still answered from memory. tests/llm covers the backends themselves."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 import time
@@ -27,9 +28,9 @@ def small(tmp_path: Path) -> Path:
     return root
 
 
-def run_against_garbage(root: Path) -> tuple[RawServer, str, list[dict]]:
+def run_against_garbage(root: Path, env: dict[str, str] | None = None, linger_s: float = 0.0) -> tuple[RawServer, str, list[dict]]:
     with raw_server(reply("200 OK", "application/json", b"\xff\xfe garbage {{{")) as url:
-        server = RawServer()
+        server = RawServer(env=env)
         options = {"index": {"enable": True}, "summaries": {"enable": True, "maxTokens": 16},
                    "model": {"backend": "openai", "baseUrl": url + "/v1", "model": "m", "timeoutS": 2}}
         server.initialize(root, options=options)
@@ -43,6 +44,7 @@ def run_against_garbage(root: Path) -> tuple[RawServer, str, list[dict]]:
             server.replace(path.as_uri(), text + f"\n## More {version}\nx\n", version)
             hovers.append(server.result("textDocument/hover", {"textDocument": {"uri": path.as_uri()}, "position": {"line": line, "character": 3}}))
             time.sleep(1.2)
+        time.sleep(linger_s)
         assert server.close(timeout=60) == 0
     index_state = [n["params"]["index"]["state"] for n in server.notifications if n.get("method") == "clm/status" and "index" in n["params"]][-1]
     return server, index_state, hovers
@@ -58,8 +60,16 @@ def test_a_garbage_endpoint_is_one_message_and_requests_still_answer(small: Path
     assert 1 <= len(logged) <= 2, logged  # the error with its traceback, and the one-line warning
 
 
-@pytest.mark.xfail(strict=True, reason="server/indexing.py (owner S): an embedder that fails its first call fails the whole index "
-                   "instead of falling back to full-text search (as `clm-lsp index` does) and retrying with backoff")
 def test_a_garbage_embedder_falls_back_to_a_full_text_index(small: Path) -> None:
-    _server, state, _hovers = run_against_garbage(small)
+    """The index is built without vectors (not failed), the user is told once, and the
+    embedder is tried again with a doubling delay (shortened here from 60 s to 0.5 s)."""
+    server, state, hovers = run_against_garbage(small, env={"CLM_LSP_EMBED_RETRY_S": "0.5"}, linger_s=3.0)
     assert state == "ready"
+    assert all(h and "Vision" in h["contents"]["value"] for h in hovers)
+    shown = [n["params"]["message"] for n in server.notifications if n.get("method") == "window/showMessage"]
+    assert len([m for m in shown if "full-text only" in m]) == 1, shown
+    log = "\n".join(n["params"]["message"] for n in server.notifications if n.get("method") == "window/logMessage")
+    delays = [float(x) for x in re.findall(r"the embedder is tried again in (\d+) s", log)]
+    retries = log.count("the embedder still fails")
+    assert retries >= 2, log[-3000:]
+    assert delays[:3] == sorted(delays[:3]) and delays[0] < delays[-1], delays  # it backs off

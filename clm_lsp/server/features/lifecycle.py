@@ -86,9 +86,17 @@ def register(server: ClmLanguageServer) -> None:
 
     @server.feature(lsp.SHUTDOWN)
     def shutdown(ls: ClmLanguageServer, params: Any) -> None:
-        """loop: stop background work; the index writer closes its stores."""
-        ls.extensions["indexing"].stop()
-        ls.tasks.cancel_all()
+        """loop: stop background work (summaries and the model first, so no generation
+        holds anything up); the index writer closes its stores."""
+        ls.stop_background()
+
+    @server.feature(lsp.EXIT)
+    def exit_(ls: ClmLanguageServer, params: Any) -> None:
+        """loop: pygls exits after this; make sure nothing keeps the process alive."""
+        shut_down = bool(getattr(ls.protocol, "_shutdown", False))
+        if not shut_down:
+            ls.stop_background()  # exit without shutdown: stop it all now
+        ls.exit_watchdog(0 if shut_down else 1)
 
 
 def _encoding(ls: ClmLanguageServer) -> str:
