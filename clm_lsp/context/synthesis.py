@@ -9,7 +9,9 @@ how the model's reply is made safe to insert.
 - :func:`clean_reply`: the model's reply as plain section prose: no headings (a
   heading would end the section or add sections), no setext underlines, no code
   fences, no HTML block or comment that could swallow the headings after it, no
-  chat-template tokens, no repeated sentences, no unfinished last sentence.
+  chat-template tokens, no context labels copied back (a cited ``[§entity#anchor]``
+  becomes the link ``[[entity#anchor]]``), no repeated sentences, no unfinished last
+  sentence.
 - :func:`replacement`: the one edit: the section's own body only (the heading line
   and the subsections stay), in the document's line endings.
 - :func:`same_structure`: the guard after the edit: the document, parsed again with the
@@ -98,6 +100,10 @@ _LEAD_IN = re.compile(
     re.IGNORECASE,
 )
 _LABEL = re.compile(r"^(?:text|answer|output)\s*:\s*", re.IGNORECASE)
+_FULL_LABEL_LINE = re.compile(r"^\s*\[§[^\]\s]+\][^\n]*\(full\)\s*$")
+_SUMMARY_LABEL = re.compile(r"^\s*\[§[^\]\s]+\][^\n]*?\(summary L\d+[^)]*\):\s*")
+_TRUNCATED = re.compile(r"^\s*\[… truncated.*\]\s*$")
+_INLINE_LABEL = re.compile(r"\[§([^\]\s]+)\]")
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"')\]]*|$)")
 
 
@@ -114,6 +120,10 @@ def clean_reply(reply: str, section_title: str = "", max_chars: int = MAX_CHARS)
             continue  # a fence would swallow what follows; an underline turns the line above into a heading
         if _ATX.match(line):
             continue  # a heading ends this section or adds one: never ours to write
+        if _FULL_LABEL_LINE.match(line) or _TRUNCATED.match(line):
+            continue  # the context's own markup (render.py), copied back
+        line = _SUMMARY_LABEL.sub("", line)
+        line = _INLINE_LABEL.sub(r"[[\1]]", line)  # a cited context label becomes a link to it
         if not lines and (_LEAD_IN.match(line.strip()) or _same_title(line, section_title)):
             continue  # "Here is the section:" / the title echoed back
         line = _HTML_START.sub(r"\1\\<", line)  # an HTML block start would hide the next headings

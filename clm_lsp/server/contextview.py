@@ -84,6 +84,14 @@ class ContextViews:
             raise ViewError(f"{view_uri} is not a context view (no clm-context header)")
         return await self.show(with_expanded(spec, label), view_uri)
 
+    async def assemble_for(self, project: Project, focus: str, task: str, budget: int, model: Any = None) -> Context:
+        """The context for one section, from the same sources as a view (synthesis uses it).
+        ``model``: count with its tokenizer (else as a view counts). Raises ContextError."""
+        count = (lambda text: model.count_tokens(text) if text else 0) if model is not None else await self._counter()
+        spec = ViewSpec("§" + focus.strip().strip("[]").lstrip("§"), budget, task)
+        retrieve = await self._retriever(project, project.ws, spec)
+        return await asyncio.to_thread(_assemble, project.ws, spec, count, self._summaries(project), retrieve)
+
     # -- definition ----------------------------------------------------------------------
 
     def definition(self, view_uri: str, line: int) -> tuple[Workspace, list[Jump]]:

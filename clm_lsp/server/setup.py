@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from .checking import Checker
 from .contextview import ContextViews
-from .features import budget, commands, context, diagnostics, documents, editing, lifecycle, navigation, outline
+from .features import budget, commands, context, diagnostics, documents, editing, lifecycle, navigation, outline, synthesis
 from .indexing import IndexController
 from .modeling import ModelHost
 from .server import ClmLanguageServer
 from .summarizing import SummaryController
+from .synthesizing import Synthesizer
 from .status import StatusBoard
 
-FEATURE_MODULES = (lifecycle, documents, diagnostics, navigation, editing, outline, commands, budget, context)
+FEATURE_MODULES = (lifecycle, documents, diagnostics, navigation, editing, outline, commands, budget, context, synthesis)
 
 
 def create_server() -> ClmLanguageServer:
@@ -22,6 +23,7 @@ def create_server() -> ClmLanguageServer:
     server.extensions["model"] = ModelHost(server)
     server.extensions["summaries"] = SummaryController(server)
     server.extensions["contexts"] = ContextViews(server)
+    server.extensions["synthesis"] = Synthesizer(server)
     for module in FEATURE_MODULES:
         module.register(server)
     return server

@@ -81,6 +81,16 @@ def test_clean_reply_of_nothing_usable_is_empty(reply: str) -> None:
     assert clean_reply(reply, "Governance") == ""
 
 
+def test_clean_reply_drops_copied_context_markup() -> None:
+    reply = (
+        "[§coop#timeslice-2024] Coop › Timeslice 2024 (full)\nForty homes.\n\n"
+        "[§coop#vision] Coop › Vision (summary L1, extractive): Homes for all.\n"
+        "[… truncated: ~ of 900 tokens shown; zoom in on [§coop#finance] for the rest]\n"
+        "As [§coop#vision] says, members decide."
+    )
+    assert clean_reply(reply, "Governance") == "Forty homes.\n\nHomes for all.\nAs [[coop#vision]] says, members decide."
+
+
 def test_clean_reply_keeps_a_list_and_links() -> None:
     out = clean_reply("- Members elect [[coop#board|the board]]\n- Meetings are open", "X")
     assert out == "- Members elect [[coop#board|the board]]\n- Meetings are open"

@@ -1,4 +1,4 @@
-"""Rename (with prepareRename), completion (with resolve) and quick fixes."""
+"""Rename (with prepareRename), completion (with resolve), quick fixes and the synthesis code actions."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from ..ide import rename as ide_rename
 from ..ide.types import Refusal
 from ..project import uri_to_path
 from ..server import ClmLanguageServer
+from . import synthesis
 
 TRIGGERS = ["[", "#", " "]
 """`[[` opens a link, `#` starts an anchor, a space follows `parent:` / `scale:` / `status:`."""
@@ -99,7 +100,8 @@ def _register_completion(server: ClmLanguageServer) -> None:
 
 
 def _register_code_actions(server: ClmLanguageServer) -> None:
-    actions = lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix])
+    # refactor.rewrite: the synthesis actions (features/synthesis.py).
+    actions = lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix, synthesis.KIND])
 
     @server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION, actions)
     def code_action(ls: ClmLanguageServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction] | None:
@@ -108,11 +110,12 @@ def _register_code_actions(server: ClmLanguageServer) -> None:
         bp = ws.docs.get(uri)
         if bp is None:
             return None
-        if params.context.only and not any(str(getattr(k, "value", k)).startswith("quickfix") for k in params.context.only):
-            return None
+        rng = convert.range_from_lsp(bp.text, params.range, ls.encoding)
+        rewrites = synthesis.code_actions(ls, project, bp, rng, params.context.only)
+        if not synthesis.wanted(lsp.CodeActionKind.QuickFix.value, params.context.only):
+            return rewrites or None
         # Stale problems are recomputed, not stored: storing is the checker's job (it also reports them).
         problems = check_document(ws, uri) if uri in project.stale or uri not in project.problems else project.problems[uri]
-        rng = convert.range_from_lsp(bp.text, params.range, ls.encoding)
         ctx = ide_fixes.FixContext(project.templates, _exists, ls.client.create_files and ls.client.document_changes)
         found = ide_fixes.fixes(ws, uri, problems, rng, ctx)
         text_of = convert.text_source(ws)
@@ -121,4 +124,5 @@ def _register_code_actions(server: ClmLanguageServer) -> None:
             edit = convert.workspace_edit(fix.plan, text_of, ls.encoding, ls.client.document_changes or bool(fix.plan.creates), ls.session.version_of)
             diags = [convert.diagnostic(uri, fix.problem, text_of, ls.encoding)] if fix.problem is not None else None
             out.append(lsp.CodeAction(title=fix.title, kind=lsp.CodeActionKind.QuickFix, diagnostics=diags, edit=edit, is_preferred=fix.preferred or None))
+        out.extend(rewrites)
         return out or None
