@@ -72,6 +72,9 @@ class Finding:
     """The inserted text (document line endings)."""
     claims: tuple[Claim, ...]
     model_id: str
+    before: int
+    """hash() of the document's text before the edit: while the text is still that, the
+    editor has not applied the edit yet (the finding waits; it is not stale)."""
 
 
 class Synthesizer:
@@ -83,6 +86,9 @@ class Synthesizer:
         checker = server.extensions.get("checker")
         if checker is not None:
             checker.extra["synthesis"] = self.diagnostics
+            prints = getattr(checker, "fingerprints", None)
+            if prints is not None:  # a pull client learns of findings that appear or go with an edit
+                prints["synthesis"] = self.fingerprint
 
     # -- the command ---------------------------------------------------------------------
 
@@ -174,7 +180,7 @@ class Synthesizer:
             return _refused("the generated text would change the document's outline; nothing applied")
         inserted = rep.new_text[rep.inserted_at:].rstrip("\r\n")
         claims = tuple(invented(text, "\n".join((context_text, bp.entity.title or "", bp.entity.id or "", section.title))))
-        finding = Finding(anchor, inserted, claims, model_id)
+        finding = Finding(anchor, inserted, claims, model_id, hash(bp.text))
         edit = _workspace_edit(self.server, bp, rep, version)
         self._keep(bp.uri, finding)
         try:
@@ -218,24 +224,37 @@ class Synthesizer:
             self.findings.pop(uri, None)
 
     def diagnostics(self, project: Project, uri: str) -> list[lsp.Diagnostic]:
-        """Checker.extra producer: findings whose synthesized text still stands in its section.
-        A finding whose text was edited or whose section went is forgotten."""
-        found = self.findings.get(uri)
+        """Checker.extra producer: findings whose synthesized text still stands in its section."""
+        bp = project.ws.docs.get(uri)
+        if bp is None:
+            return []
+        return [_diagnostic(bp, f, claim, rng, self.server.encoding) for f, located in self._current(bp) for claim, rng in located]
+
+    def fingerprint(self, project: Project, uri: str) -> tuple[Any, ...]:
+        """Checker fingerprint: where the findings are now (changes when they appear, move or go)."""
+        bp = project.ws.docs.get(uri)
+        if bp is None or uri not in self.findings:
+            return ()
+        return tuple((f.anchor, tuple(rng for _c, rng in located)) for f, located in self._current(bp))
+
+    def _current(self, bp: Blueprint) -> list[tuple[Finding, list[tuple[Claim, Range]]]]:
+        """The findings of ``bp`` located in its current text. A finding whose text was edited
+        or whose section went is forgotten; one whose edit the editor has not applied yet waits."""
+        found = self.findings.get(bp.uri)
         if not found:
             return []
-        bp = project.ws.docs.get(uri)
-        out: list[lsp.Diagnostic] = []
         kept: list[Finding] = []
+        out = []
         for f in found:
-            located = _locate(bp, f) if bp is not None else None
-            if located is None:
-                continue
-            kept.append(f)
-            out.extend(_diagnostic(bp, f, claim, rng, self.server.encoding) for claim, rng in located)  # type: ignore[arg-type]
+            located = _locate(bp, f)
+            if located is not None:
+                out.append((f, located))
+            if located is not None or hash(bp.text) == f.before:
+                kept.append(f)
         if kept:
-            self.findings[uri] = kept
+            self.findings[bp.uri] = kept
         else:
-            self.findings.pop(uri, None)
+            self.findings.pop(bp.uri, None)
         return out
 
 
