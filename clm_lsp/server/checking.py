@@ -83,6 +83,7 @@ class Checker:
         for uri in first:
             project.recheck(uri)
         self.report(project, first, edited=True)
+        self._settled(project, first)
         rest = sorted(project.stale)
         changed = []
         for n, uri in enumerate(rest, 1):
@@ -150,8 +151,17 @@ class Checker:
         else:
             self.published.discard(uri)
 
+    def _settled(self, project: Project, uris: list[str]) -> None:
+        """Tell the model review which open documents were just checked (it waits for quiet)."""
+        reviews = self.server.extensions.get("reviews")
+        if reviews is not None and uris:
+            reviews.settled(project, uris)
+
     def republish_all(self) -> None:
         """After a settings change: report everything again under the new settings."""
+        reviews = self.server.extensions.get("reviews")
+        if reviews is not None:
+            reviews.settings_changed()
         for project in self.server.session.all_projects():
             if self.server.use_pull:
                 continue
