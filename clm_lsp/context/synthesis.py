@@ -100,8 +100,8 @@ _LEAD_IN = re.compile(
     re.IGNORECASE,
 )
 _LABEL = re.compile(r"^(?:text|answer|output)\s*:\s*", re.IGNORECASE)
-_FULL_LABEL_LINE = re.compile(r"^\s*\[§[^\]\s]+\][^\n]*\(full\)\s*$")
-_SUMMARY_LABEL = re.compile(r"^\s*\[§[^\]\s]+\][^\n]*?\(summary L\d+[^)]*\):\s*")
+_FULL_LABEL_LINE = re.compile(r"^\s*\[[^\]\n]*\][^\n]*\(full\)\s*$")
+_SUMMARY_LABEL = re.compile(r"^\s*\[[^\]\n]*\][^\n]*?\(summary L\d+[^)\n]*\):\s*")
 _TRUNCATED = re.compile(r"^\s*\[… truncated.*\]\s*$")
 _INLINE_LABEL = re.compile(r"\[§([^\]\s]+)\]")
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"')\]]*|$)")
@@ -121,7 +121,7 @@ def clean_reply(reply: str, section_title: str = "", max_chars: int = MAX_CHARS)
         if _ATX.match(line):
             continue  # a heading ends this section or adds one: never ours to write
         if _FULL_LABEL_LINE.match(line) or _TRUNCATED.match(line):
-            continue  # the context's own markup (render.py), copied back
+            continue  # the context's own markup (render.py), copied back, even mangled
         line = _SUMMARY_LABEL.sub("", line)
         line = _INLINE_LABEL.sub(r"[[\1]]", line)  # a cited context label becomes a link to it
         if not lines and (_LEAD_IN.match(line.strip()) or _same_title(line, section_title)):

@@ -131,8 +131,8 @@ class Synthesizer:
             ctx = await self.server.extensions["contexts"].assemble_for(project, focus, task, budget or cfg.budget, model)
         except ContextError as exc:
             return _refused(str(exc))
-        notes = "" if section.placeholder else section.text
-        messages = section_messages(bp.entity.title or bp.entity.id, section.title, ctx.text, notes)
+        heading = "#" * section.level + " " + section.title
+        messages = section_messages(bp.entity.id, heading, ctx.text, placeholder=section.placeholder or not section.text.strip())
         from clm_lsp.llm import GenerateOptions
 
         options = GenerateOptions(max_tokens=cfg.max_tokens, temperature=0.0)

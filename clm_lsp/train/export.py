@@ -27,15 +27,13 @@ from typing import Any
 from clm_lsp.blueprint import Workspace
 from clm_lsp.blueprint.model import Blueprint, Section
 from clm_lsp.blueprint.tokens import estimate_tokens
+from clm_lsp.context.synthesis_prompts import SYNTHESIS_SYSTEM, section_request
 
 from .held_out import hold_out, simple_context
 
-SECTION_SYSTEM = (
-    "You write one section of a blueprint: a Markdown document describing an entity of the Commons "
-    "(a team, a cooperative, a district, a city...) at one scale of a fractal hierarchy. Write only the "
-    "body of the section marked <!-- synthesize -->, in the style of the blueprint. Use only facts found in "
-    "the context; keep [[entity#anchor]] links in that form."
-)
+SECTION_SYSTEM = SYNTHESIS_SYSTEM
+"""The synthesis code action's own prompt (context/synthesis_prompts.py): tuned on these
+examples, a model is tuned on exactly the request the code action makes."""
 SUMMARY_SYSTEM = "You summarise one section of a blueprint in at most two sentences, using only its own facts."
 MIN_ANSWER_CHARS = 40
 LEAK_LINE_CHARS = 30
@@ -107,8 +105,7 @@ def _section_example(ws: Workspace, bp: Blueprint, section: Section, budget: int
         dropped["leak"] += 1
         return None
     heading = ("#" * section.level) + " " + section.title
-    user = (f"Context:\n\n{context}\n\nWrite the body of the section \"{heading}\" of [[{bp.entity.id}]] "
-            "(the one marked <!-- synthesize -->).")
+    user = section_request(bp.entity.id or "", heading, context)
     messages = [{"role": "system", "content": SECTION_SYSTEM}, {"role": "user", "content": user},
                 {"role": "assistant", "content": answer}]
     return Example(bp.entity.id or "", "section", f"{bp.entity.id}#{section.anchor}", messages)

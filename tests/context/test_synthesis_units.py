@@ -86,9 +86,10 @@ def test_clean_reply_drops_copied_context_markup() -> None:
         "[§coop#timeslice-2024] Coop › Timeslice 2024 (full)\nForty homes.\n\n"
         "[§coop#vision] Coop › Vision (summary L1, extractive): Homes for all.\n"
         "[… truncated: ~ of 900 tokens shown; zoom in on [§coop#finance] for the rest]\n"
-        "As [§coop#vision] says, members decide."
+        "As [§coop#vision] says, members decide.\n"
+        "[**Governing**] Coop › Governance (summary L1, extractive): Members vote."
     )
-    assert clean_reply(reply, "Governance") == "Forty homes.\n\nHomes for all.\nAs [[coop#vision]] says, members decide."
+    assert clean_reply(reply, "Governance") == "Forty homes.\n\nHomes for all.\nAs [[coop#vision]] says, members decide.\nMembers vote."
 
 
 def test_clean_reply_keeps_a_list_and_links() -> None:

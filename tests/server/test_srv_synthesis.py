@@ -238,21 +238,40 @@ async def test_synthesize_a_placeholder_end_to_end(vscode: LanguageClient) -> No
 
     # The editor applies it and says so; the guard's findings (if any) sit on the new text.
     change_doc(client, uri, 2, text, lsp.Position(0, 0), position(client, text, "", len(text)), new_text)
-    flagged = result["flagged"]
-    if flagged:
-        await wait_until(lambda: any(d.source == "clm-synthesis" for d in _diagnostics(client, uri)), 15)
-        ours = [d for d in _diagnostics(client, uri) if d.source == "clm-synthesis"]
+    if result["flagged"]:
+        ours: list[lsp.Diagnostic] = []
+
+        async def arrived() -> bool:
+            ours[:] = await synthesis_diagnostics(client, uri)
+            return bool(ours)
+
+        await wait_for(arrived)
         assert {d.code for d in ours} <= {"CLM-S001", "CLM-S002", "CLM-S003"}
         w_start, w_end = _body_span(new_text, "governance")
         for d in ours:
             assert w_start <= offset_of(new_text, d.range.start, enc) < w_end, d
     else:  # nothing invented: the guard says nothing
         await asyncio.sleep(0.5)
-        assert not [d for d in _diagnostics(client, uri) if d.source == "clm-synthesis"]
+        assert not await synthesis_diagnostics(client, uri)
 
 
-def _diagnostics(client: LanguageClient, uri: str) -> list[lsp.Diagnostic]:
-    return list(client.diagnostics.get(uri, []))
+async def synthesis_diagnostics(client: LanguageClient, uri: str) -> list[lsp.Diagnostic]:
+    """The `clm-synthesis` diagnostics of ``uri``: pulled when the server offers pull, else as pushed."""
+    if client.init_result.capabilities.diagnostic_provider is not None:  # type: ignore[attr-defined]
+        report = await client.text_document_diagnostic_async(lsp.DocumentDiagnosticParams(text_document=doc_id(uri)))
+        items = getattr(report, "items", None) or []
+    else:
+        items = client.diagnostics.get(uri, [])
+    return [d for d in items if d.source == "clm-synthesis"]
+
+
+async def wait_for(predicate: Any, timeout: float = 15.0) -> None:
+    """Like wait_until, for an async predicate."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("timed out waiting for the server")
+        await asyncio.sleep(0.05)
 
 
 async def test_planted_instructions_cannot_widen_the_edit(vscode: LanguageClient) -> None:
