@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
@@ -28,6 +28,7 @@ _SLICE = 32
 
 ExtraDiagnostics = Callable[[Project, str], "list[lsp.Diagnostic]"]
 """(project, canonical uri) -> diagnostics another producer holds for that document."""
+Fingerprint = Callable[[Project, str], Hashable]
 
 
 class Checker:
@@ -42,6 +43,11 @@ class Checker:
         """Other producers of diagnostics (the synthesis guard, model review), by name: their
         diagnostics are merged into every report, pushed or pulled. A producer whose findings
         for a document changed calls :meth:`extra_changed`."""
+        self.fingerprints: dict[str, Fingerprint] = {}
+        """For a producer whose findings follow from the document's text (the context budget):
+        a cheap fingerprint of its verdict, compared on every check so a changed verdict gets a
+        new pull result id even when the core problems stayed the same."""
+        self._prints: dict[tuple[str, int, str], Hashable] = {}
 
     def opened(self, project: Project, uri: str) -> None:
         """A just-opened document is checked and reported even if its text is the one on disk."""
@@ -82,12 +88,13 @@ class Checker:
         first = sorted(u for u in project.stale if u in session.open_docs)
         for uri in first:
             project.recheck(uri)
+            self.sync_extras(project, uri)
         self.report(project, first, edited=True)
-        self._settled(project, first)
+        self._settled(project)
         rest = sorted(project.stale)
         changed = []
         for n, uri in enumerate(rest, 1):
-            if project.recheck(uri):
+            if project.recheck(uri) | self.sync_extras(project, uri):
                 changed.append(uri)
             if n % _SLICE == 0:
                 self.report(project, changed)
@@ -120,7 +127,8 @@ class Checker:
         """The checker's problems as LSP diagnostics, then every extra producer's."""
         text_of = convert.text_source(project.ws)
         items = [convert.diagnostic(uri, p, text_of, self.server.encoding) for p in self.visible_problems(project, uri)]
-        if not self.server.config.diagnostics.enable:
+        cfg = self.server.config.diagnostics
+        if not cfg.enable or (not cfg.workspace and uri not in self.server.session.open_docs):
             return items
         for name, produce in list(self.extra.items()):
             try:
@@ -128,6 +136,23 @@ class Checker:
             except Exception:  # one broken producer must not cost the checker's own report
                 log.exception("diagnostics producer %s failed for %s", name, uri)
         return items
+
+    def sync_extras(self, project: Project, uri: str) -> bool:
+        """Compare the text-derived producers' verdicts with the last ones; a change bumps the result id."""
+        changed = False
+        for name, fingerprint in list(self.fingerprints.items()):
+            try:
+                now = fingerprint(project, uri)
+            except Exception:
+                log.exception("diagnostics fingerprint %s failed for %s", name, uri)
+                continue
+            key = (name, id(project), uri)
+            if self._prints.get(key) != now:
+                self._prints[key] = now
+                changed = True
+        if changed:
+            bump_result_id(project, uri)
+        return changed
 
     def extra_changed(self, project: Project, uri: str) -> None:
         """An extra producer's findings for ``uri`` changed: report them (push, or ask the client to pull)."""
@@ -151,9 +176,12 @@ class Checker:
         else:
             self.published.discard(uri)
 
-    def _settled(self, project: Project, uris: list[str]) -> None:
-        """Tell the model review which open documents were just checked (it waits for quiet)."""
+    def _settled(self, project: Project) -> None:
+        """Tell the model review that the project's open documents were just parsed and checked
+        (it finds which changed itself: a pull may have checked the edited file already)."""
         reviews = self.server.extensions.get("reviews")
+        session = self.server.session
+        uris = [u for u in session.open_docs if u in project.ws.docs]
         if reviews is not None and uris:
             reviews.settled(project, uris)
 

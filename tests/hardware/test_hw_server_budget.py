@@ -86,3 +86,39 @@ async def test_unknown_model_says_so_in_the_lens(client: LanguageClient, root: P
     await start_session(client, root, "visual_studio_code")
     lens = await _title_lens(client, root / "big-city.blueprint.md")
     assert lens.command.title.startswith("Context budget unknown") and "llama-9000" in lens.command.title
+
+
+async def _codes(client: LanguageClient, uri: str, want: set[str]) -> list[lsp.Diagnostic]:
+    """The document's diagnostics once their codes are ``want``: pulled when the server offers pull, else pushed."""
+    found: list[lsp.Diagnostic] = []
+    for _ in range(300):
+        if client.init_result.capabilities.diagnostic_provider is not None:  # type: ignore[attr-defined]
+            report = await client.text_document_diagnostic_async(lsp.DocumentDiagnosticParams(lsp.TextDocumentIdentifier(uri)))
+            found[:] = getattr(report, "items", found)
+        else:
+            found[:] = client.diagnostics.get(uri, [])
+        if {d.code for d in found} == want:
+            return found
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"diagnostics {[d.code for d in found]}, expected {sorted(want)}")
+
+
+@pytest.mark.parametrize("editor", ["visual_studio_code", "neovim"])
+async def test_over_the_boundary_is_a_clm025_diagnostic_that_follows_edits(client: LanguageClient, root: Path, editor: str) -> None:
+    (root / "clm.toml").write_text(
+        (root / "clm.toml").read_text() + '\n[hardware]\nmodel = "qwen2.5-32b"\nvram_gb = 24\n', encoding="utf-8")
+    client.init_result = await start_session(client, root, editor)  # type: ignore[attr-defined]
+    big = root / "big-city.blueprint.md"
+    uri = big.as_uri()
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(lsp.TextDocumentItem(uri, "markdown", 1, BIG)))
+    found = await _codes(client, uri, {"CLM025"})
+    assert found[0].range.start.line == 4 and found[0].severity == lsp.DiagnosticSeverity.Warning
+    assert "over the memory boundary" in found[0].message and "KV cache" in found[0].message
+    # Cut the minutes down: the blueprint fits again and the diagnostic goes, with no other problem changing.
+    end = lsp.Position(BIG.count("\n"), len(BIG.rsplit("\n", 1)[1]))
+    change = lsp.TextDocumentContentChangePartial(range=lsp.Range(lsp.Position(10, 0), end), text="Short.\n")
+    client.text_document_did_change(lsp.DidChangeTextDocumentParams(lsp.VersionedTextDocumentIdentifier(uri=uri, version=2), [change]))
+    await _codes(client, uri, set())
+    small = next(p for p in sorted(root.glob("*.blueprint.md")) if p.name != "big-city.blueprint.md")
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(lsp.TextDocumentItem(small.as_uri(), "markdown", 1, small.read_text())))
+    await _codes(client, small.as_uri(), set())

@@ -15,13 +15,17 @@ Memory is ``vram_gb`` when given, else detected once (nvidia-smi, Apple, RAM) in
 worker thread. Reading a GGUF header or detecting memory never runs on the event
 loop: both start when the server is built, and until they are known the lens says so.
 
-The CLM025 diagnostic itself (clm_lsp.hardware.budget_check.problem) is not
-published here: the checker has no hook for problems computed outside the core
-checks (see docs/hardware.md).
+A blueprint over a boundary also gets the CLM025 diagnostic on its title
+(clm_lsp.hardware.budget_check.problem), merged into the checker's reports as an
+extra producer; its verdict's fingerprint gives pull clients a new result id
+when the verdict changes. When the model's shape or the memory becomes known
+later (worker thread), every document is compared again and the changed ones
+are reported.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,10 +34,10 @@ from typing import Any
 
 from lsprotocol import types as lsp
 
-from clm_lsp.blueprint import Blueprint
+from clm_lsp.blueprint import Blueprint, estimate_tokens
 from clm_lsp.blueprint.model import Range
 from clm_lsp.hardware import GGUFError, MemoryPool, ModelShape, best_pool, detect, find_model, given_pool, read_gguf
-from clm_lsp.hardware.budget_check import ContextCheck, check_blueprint, lens_title
+from clm_lsp.hardware.budget_check import FITS, ContextCheck, check_blueprint, lens_title, problem
 from clm_lsp.hardware.kv import KV_TYPES
 
 from .. import convert
@@ -64,6 +68,10 @@ class BudgetController:
         """GGUF (path, mtime, size) or built-in (name, quant) -> shape, or the reason it failed."""
         self._pending: set[tuple[Any, ...]] = set()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clm-budget")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        """The server's loop, seen on the first check: a worker's answer is reported there."""
+        self._verdicts: dict[tuple[Any, ...], ContextCheck] = {}
+        """(tokens, shape, memory, kv type) -> verdict: re-checks after edits cost a dict lookup."""
 
     # -- what to size -------------------------------------------------------------------
 
@@ -139,6 +147,8 @@ class BudgetController:
                 self.machine_pool = value if isinstance(value, MemoryPool) else given_pool(0.0)
             else:
                 self.shapes[key] = value
+            if self._loop is not None and not self._loop.is_closed():
+                self._loop.call_soon_threadsafe(self._known)
 
         future.add_done_callback(done)
 
@@ -161,7 +171,57 @@ class BudgetController:
             return shape
         if shape is None or pool is None:
             return None
-        return check_blueprint(bp, shape, pool, src.kv_type)
+        key = (estimate_tokens(bp.text), shape, pool, src.kv_type)
+        found = self._verdicts.get(key)
+        if found is None:
+            if len(self._verdicts) > 4096:
+                self._verdicts.clear()
+            found = self._verdicts[key] = check_blueprint(bp, shape, pool, src.kv_type)
+        return found
+
+    # -- the CLM025 diagnostic ------------------------------------------------------------
+
+    def _verdict(self, project: Project, uri: str) -> tuple[ContextCheck | None, Blueprint | None]:
+        if self._loop is None:
+            try:
+                self._loop = asyncio.get_running_loop()
+            except RuntimeError:
+                pass
+        bp = project.ws.docs.get(uri)
+        found = self.check(project, bp) if bp is not None else None
+        return (found if isinstance(found, ContextCheck) else None), bp
+
+    def diagnostics(self, project: Project, uri: str) -> list[lsp.Diagnostic]:
+        found, bp = self._verdict(project, uri)
+        if found is None or bp is None:
+            return []
+        p = problem(found, bp)
+        if p is None:
+            return []
+        return [convert.diagnostic(uri, p, convert.text_source(project.ws), self.server.encoding)]
+
+    def fingerprint(self, project: Project, uri: str) -> Any:
+        found, _bp = self._verdict(project, uri)
+        if found is None or found.state == FITS:
+            return None
+        return (found.state, found.tokens, found.budget.n_ctx, found.budget.pool.usable_bytes)
+
+    def _known(self) -> None:
+        """A model shape or the memory just became known: report every verdict that changed."""
+        checker = self.server.extensions.get("checker")
+        if checker is None:
+            return
+        pulled = False
+        for project in self.server.session.all_projects():
+            for uri in sorted(project.ws.docs):
+                if not checker.sync_extras(project, uri):
+                    continue
+                if self.server.use_pull:
+                    pulled = True
+                else:
+                    checker.push(project, uri)
+        if pulled and self.server.client.diagnostic_refresh:
+            self.server.workspace_diagnostic_refresh(None)
 
     def lenses(self, ls: ClmLanguageServer, project: Project, bp: Blueprint, client_uri: str) -> list[lsp.CodeLens]:
         found = self.check(project, bp)
@@ -215,6 +275,9 @@ def register(server: ClmLanguageServer) -> None:
         return controller.lenses(ls, project, bp, client_uri)
 
     server.extensions.setdefault("lens_providers", []).append(provide)
+    checker = server.extensions["checker"]
+    checker.extra["budget"] = controller.diagnostics
+    checker.fingerprints["budget"] = controller.fingerprint
 
     @server.command(BUDGET_COMMAND)
     def context_budget(ls: ClmLanguageServer, uri: str, *args: Any) -> dict[str, Any] | None:

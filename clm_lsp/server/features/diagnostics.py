@@ -20,6 +20,7 @@ def _report(ls: ClmLanguageServer, project: Project, uri: str, previous: str | N
     """(result id, diagnostics), or diagnostics None when the client's copy is current."""
     if uri in project.stale or uri not in project.result_ids:
         project.recheck(uri)
+    ls.extensions["checker"].sync_extras(project, uri)
     result_id = f"{project.result_ids.get(uri, 0)}-{_settings_tag(ls)}"
     if previous == result_id:
         return result_id, None
