@@ -256,10 +256,16 @@ async def test_synthesize_a_placeholder_end_to_end(vscode: LanguageClient) -> No
 
 
 async def synthesis_diagnostics(client: LanguageClient, uri: str) -> list[lsp.Diagnostic]:
-    """The `clm-synthesis` diagnostics of ``uri``: pulled when the server offers pull, else as pushed."""
+    """The `clm-synthesis` diagnostics of ``uri``: pulled when the server offers pull (sending the
+    previous result id and keeping the old items on "unchanged", as VS Code does), else as pushed."""
     if client.init_result.capabilities.diagnostic_provider is not None:  # type: ignore[attr-defined]
-        report = await client.text_document_diagnostic_async(lsp.DocumentDiagnosticParams(text_document=doc_id(uri)))
-        items = getattr(report, "items", None) or []
+        pulled: dict[str, tuple[str | None, list[lsp.Diagnostic]]] = client.__dict__.setdefault("pulled", {})
+        previous, items = pulled.get(uri, (None, []))
+        report = await client.text_document_diagnostic_async(
+            lsp.DocumentDiagnosticParams(text_document=doc_id(uri), previous_result_id=previous))
+        if getattr(report, "items", None) is not None:  # a full report (plain or "related")
+            items = list(report.items)
+        pulled[uri] = (report.result_id, items)
     else:
         items = client.diagnostics.get(uri, [])
     return [d for d in items if d.source == "clm-synthesis"]
