@@ -307,7 +307,8 @@ def _range_dict(rng: Range) -> dict[str, Any]:
 
 
 def _refused(reason: str) -> dict[str, Any]:
-    return {"applied": False, "reason": reason}
+    # "error" too: the editor clients show a command's {"error": ...} as a warning (editor-clients/).
+    return {"applied": False, "reason": reason, "error": reason}
 
 
 class _Progress:

@@ -201,6 +201,16 @@ async def test_code_actions_where_synthesis_applies(client: LanguageClient) -> N
     assert new_text.count("## Timeslice") == 3  # the originals stay
 
 
+async def test_bad_arguments_get_a_reason(client: LanguageClient) -> None:
+    uri, _text = open_doc(client, client.root / "shared-kitchen.blueprint.md")  # type: ignore[attr-defined]
+    for args, says in [([], "takes [uri, anchor"), ([uri], "takes [uri, anchor"), ([uri, "nope"], "no section #nope"),
+                       ([uri, "governance", "lots"], "budget must be"), ([uri, "governance", 3], "budget must be"),
+                       (["file:///elsewhere/x.blueprint.md", "a"], "not a blueprint")]:
+        result = await client.workspace_execute_command_async(lsp.ExecuteCommandParams(command="clm.synthesizeSection", arguments=args))
+        assert result["applied"] is False and says in result["reason"] and result["error"] == result["reason"], (args, result)
+    assert client.edits == []  # type: ignore[attr-defined]
+
+
 # -- end to end with the bundled model ----------------------------------------------------
 
 

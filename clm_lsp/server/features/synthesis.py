@@ -12,7 +12,8 @@ Code actions (kind ``refactor.rewrite``, answered with the quick fixes by editin
   anchor-summary section linking to the originals (an edit).
 
 clm.synthesizeSection arguments: ``[uri, anchor, budget?]``; it replies
-``{"applied": bool, "reason": str, "tokens", "seconds", ...}``.
+``{"applied": bool, "reason": str, "tokens", "seconds", ...}``; a refusal also carries
+``"error"`` (the same reason), which the editor clients show as a warning.
 """
 
 from __future__ import annotations
@@ -42,10 +43,12 @@ def register(server: ClmLanguageServer) -> None:
     async def synthesize_section(ls: ClmLanguageServer, *args: Any) -> dict[str, Any]:
         """async: assemble, stream the model under $/progress, then workspace/applyEdit."""
         if len(args) < 2 or not isinstance(args[0], str) or not isinstance(args[1], str):
-            return {"applied": False, "reason": f"{COMMAND} takes [uri, anchor, budget?]"}
+            reason = f"{COMMAND} takes [uri, anchor, budget?]"
+            return {"applied": False, "reason": reason, "error": reason}
         budget = args[2] if len(args) > 2 else None
         if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int) or budget < 64):
-            return {"applied": False, "reason": f"budget must be a whole number of tokens (64 or more), not {budget!r}"}
+            reason = f"budget must be a whole number of tokens (64 or more), not {budget!r}"
+            return {"applied": False, "reason": reason, "error": reason}
         return await ls.extensions["synthesis"].synthesize(args[0], args[1], budget)
 
 
