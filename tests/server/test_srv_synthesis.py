@@ -194,6 +194,7 @@ async def test_code_actions_where_synthesis_applies(client: LanguageClient) -> N
     assert titles[6:] == ["Timeslice 2023", "Timeslice 2024", "Timeslice 2025"]
 
     # A timeslice: compress all but the newest two into a linked digest section.
+    assert not [a for a in await _actions(client, uri, text, "Lunch for sixty") if "older timeslices" in a.title]
     (compress,) = [a for a in await _actions(client, uri, text, "## Timeslice 2024") if "older timeslices" in a.title]
     new_text, _rng = _apply(client, text, compress.edit, uri)  # type: ignore[arg-type]
     digest = parse(new_text, uri)[0].section_by_anchor("earlier-timeslices")

@@ -8,7 +8,7 @@ Code actions (kind ``refactor.rewrite``, answered with the quick fixes by editin
   until the model writes it (the server then sends workspace/applyEdit).
 - "Add missing sections (...)" on the front matter or the title: the sections the
   scale's template expects, as ``<!-- synthesize -->`` placeholders (an edit).
-- "Compress older timeslices" in a timeslice (or the digest section): an
+- "Compress older timeslices" on a timeslice heading (or in the digest section): an
   anchor-summary section linking to the originals (an edit).
 
 clm.synthesizeSection arguments: ``[uri, anchor, budget?]``; it replies
@@ -81,7 +81,10 @@ def code_actions(ls: ClmLanguageServer, project: Project, bp: Blueprint, rng: Ra
             title = f"Synthesize missing sections: add {', '.join(missing)} as placeholders"
             out.append(lsp.CodeAction(title=title, kind=KIND, edit=_edit(ls, bp, edit)))
     section = _section_at(bp, rng.start.line)
-    if section is not None and (section.kind is SectionKind.TIMESLICE or section.anchor == DIGEST_ANCHOR):
+    on_heading = section is not None and section.heading_range.start.line <= rng.start.line <= section.heading_range.end.line
+    # Offered on a timeslice's heading (not on every line of its text: VS Code asks on each
+    # cursor move and would show a light bulb all through the history), or in the digest.
+    if section is not None and ((on_heading and section.kind is SectionKind.TIMESLICE) or section.anchor == DIGEST_ANCHOR):
         found = digest(bp, ls.config.synthesis.keep_timeslices, lambda s: _summary_of(ls, bp, s))
         if found is not None:
             newest = found.sections[-1].date.raw if found.sections[-1].date else ""
