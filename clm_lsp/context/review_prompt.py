@@ -27,7 +27,7 @@ from clm_lsp.llm import Message
 from .review import Finding, ReviewInput
 from .review_locate import clean_quote
 
-REVIEW_PROMPT_VERSION = "r1"
+REVIEW_PROMPT_VERSION = "r2"
 
 MAX_REPLY_CHARS = 20_000
 """Only this much of a reply is read (a runaway model is cut off by max_tokens anyway)."""
@@ -36,20 +36,39 @@ MAX_FINDINGS = 6
 MAX_FIELD_CHARS = 300
 
 SYSTEM = (
-    "You review one section of a planning document against its references. "
-    "Find contradictions: the section states something that a reference says differently "
-    "(another number, date, name or decision). Find gaps: something a reference requires that the section does not address. "
-    "Write one line per problem, exactly like this:\n"
+    "You check one section of a plan against reference texts. Report a CONTRADICTION when the section "
+    "says something different from a reference (another number, date, name or decision). Report a GAP when "
+    "a reference requires something the section does not address. Answer with one line per problem:\n"
     "CONTRADICTION | words copied from the section | reference number | short reason\n"
     "GAP | what is missing | reference number | short reason\n"
-    "If there is no problem, write only: NONE"
+    "Answer NONE when nothing conflicts."
 )
+
+# Two worked examples as earlier turns: with them the bundled 135M model keeps the line
+# format (without them it echoes the prompt). Their answers are filtered out of replies
+# (_EXAMPLE_WORDS) in case a model copies them.
+_EXAMPLES = (
+    ("[1] Town Library › Vision (vision):\nThe library opens every day of the week.",
+     "Timeslice 2024", "The library now opens only on Mondays.",
+     "CONTRADICTION | now opens only on Mondays | 1 | the vision says it opens every day"),
+    ("[1] School Garden › Vision (vision):\nThe garden grows food for the school kitchen.",
+     "Work", "Volunteers weed the beds on Saturdays.",
+     "NONE"),
+)
+_EXAMPLE_WORDS = ("now opens only on mondays", "the vision says it opens every day")
 
 
 def review_messages(item: ReviewInput) -> list[Message]:
+    messages = [Message("system", SYSTEM)]
+    for refs, title, text, answer in _EXAMPLES:
+        messages += [Message("user", _user(refs, title, text)), Message("assistant", answer)]
     refs = "\n\n".join(f"[{r.number}] {r.title} ({r.role}):\n{r.text}" for r in item.references)
-    user = f"References:\n\n{refs}\n\nSection to review: {item.title}\n{item.text.strip()}\n\nProblems:"
-    return [Message("system", SYSTEM), Message("user", user)]
+    messages.append(Message("user", _user(refs, item.title, item.text)))
+    return messages
+
+
+def _user(refs: str, title: str, text: str) -> str:
+    return f"References:\n{refs}\n\nSection to review: {title}\n{text.strip()}\n\nProblems:"
 
 
 _LABEL = re.compile(r"^\W*(contradiction|contradicts|conflict|gap|missing)\b\W*\s*(.*)$", re.IGNORECASE | re.DOTALL)
@@ -177,4 +196,4 @@ _PLACEHOLDERS = ("words copied from the section", "what is missing", "short reas
 
 def _is_placeholder(text: str) -> bool:
     low = text.lower().strip("<>[]() ")
-    return any(low == p or low.startswith(p) for p in _PLACEHOLDERS)
+    return any(low == p or low.startswith(p) for p in _PLACEHOLDERS) or any(w in low for w in _EXAMPLE_WORDS)

@@ -87,6 +87,8 @@ class ReviewController:
         self.stores: dict[Path | None, ReviewStore] = {}
         self.pending: dict[str, Project] = {}
         self.stats = ReviewStats()
+        self._seen: dict[str, Any] = {}
+        """uri -> the parse last queued for review (to tell a changed document from a re-check)."""
         self._published: set[str] = set()
         """URIs whose review was pushed apart from the checker's reports (see _apart)."""
         self._stopped = False
@@ -110,21 +112,28 @@ class ReviewController:
         return [convert.diagnostic(uri, p, text_of, self.server.encoding, source=SOURCE) for p in problems]
 
     def settled(self, project: Project, uris: list[str]) -> None:
-        """The checker just checked these open documents: review them once they stay quiet."""
+        """The checker just checked these open documents: review those whose parse changed
+        since last seen, once they stay quiet."""
         cfg = self.server.config.review
         if self._stopped or not cfg.enable:
             return
         open_docs = self.server.session.open_docs
+        for uri in [u for u in self._seen if u not in open_docs]:
+            del self._seen[uri]  # closed: a reopened file is reviewed again (its cache makes that cheap)
         for uri in uris:
-            if uri in open_docs:
-                self.pending[uri] = project
-                self._hide_stale(project, uri)
+            bp = project.ws.docs.get(uri)
+            if uri not in open_docs or bp is None or self._seen.get(uri) is bp:
+                continue
+            self._seen[uri] = bp  # snapshots are immutable: the same object is the same text
+            self.pending[uri] = project
+            self._hide_stale(project, uri)
         self.stats.queued = len(self.pending)
         if self.pending:
             self.server.tasks.debounce("review", cfg.debounce_ms / 1000, self._run)
 
     def settings_changed(self) -> None:
         """Turned off: forget what is shown (the checker's republish clears it). Turned on: review the open files."""
+        self._seen.clear()
         if not self.server.config.review.enable:
             self.shown.clear()
             for uri in list(self._published):  # the checker's republish covers the merged reports
@@ -288,5 +297,7 @@ class ReviewController:
 
 
 def _busy(synthesis: Any) -> bool:
-    busy = getattr(synthesis, "busy", False)
+    busy = getattr(synthesis, "busy", None)
+    if busy is None:  # SynthesisController keeps the documents it is writing in ``_running``
+        return bool(getattr(synthesis, "_running", ()))
     return bool(busy() if callable(busy) else busy)
