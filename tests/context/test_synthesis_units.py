@@ -3,6 +3,8 @@ outline guard and the timeslice digest, on odd inputs."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from clm_lsp.blueprint import FormatConfig, LineIndex, Position, parse, parse_date
@@ -192,3 +194,29 @@ def test_digest_summarises_all_but_the_newest_and_links_the_originals() -> None:
     out2 = apply(out, again.range, again.new_text)
     assert bp_of(out2).section_by_anchor(DIGEST_ANCHOR).text.count("[[coop#") == 3
     assert digest(bp, 4, lambda s: s.text) is None
+
+
+# -- the real k8s-community corpus --------------------------------------------------------
+
+CORPUS = (Path(__file__).resolve().parents[2] / ".." / "shared" / "corpora" / "k8s-community").resolve()
+
+
+@pytest.mark.corpus
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpora/k8s-community is absent")
+def test_every_corpus_section_is_replaced_in_its_body_only() -> None:
+    """Sections of every corpus file (nested SIG subsections, code blocks, tables, HTML):
+    the replacement keeps the outline and every byte outside the own body."""
+    checked = 0
+    for path in sorted(CORPUS.glob("*.blueprint.md")):
+        text = path.read_text(encoding="utf-8")
+        bp = parse(text, path.as_uri())[0]
+        index = LineIndex(text)
+        step = max(1, len(bp.sections) // 5)  # five or six per file, spread out: a reparse each (seconds in all)
+        for section in bp.sections[::step]:
+            rep = replacement(bp, section, "Written by the model.\nSecond line with [[kubernetes]].")
+            out = apply(text, rep.range, rep.new_text)
+            start, end = index.offset_at(section.body_range.start), index.offset_at(section.body_range.end)
+            assert out.startswith(text[:start]) and out.endswith(text[end:]), (path.name, section.anchor)
+            assert same_structure(bp, out, FMT), (path.name, section.anchor)
+            checked += 1
+    assert checked > 150
