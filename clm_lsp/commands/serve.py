@@ -8,7 +8,9 @@ by accident.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from typing import Any, BinaryIO
 
 LOOPBACK = "127.0.0.1"
 
@@ -35,6 +37,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", choices=("error", "warning", "info", "debug"), default="info")
 
 
+def _private_stdout(real_stdout: Any) -> BinaryIO:
+    """The protocol stream on a file descriptor of its own; fd 1 then points at stderr.
+
+    Native libraries write to, and even redirect, fd 1: llama-cpp-python points fd 1
+    at /dev/null while it loads a model (``suppress_stdout_stderr``), so a reply the
+    server wrote meanwhile (a `shutdown` reply, say) vanished and the client waited
+    forever. With the protocol on a duplicate of the original fd, whatever happens to
+    fd 1 only touches a copy of stderr. Falls back to stdout itself where fds cannot
+    be duplicated."""
+    try:
+        real_stdout.flush()
+        fd = os.dup(real_stdout.fileno())
+        os.dup2(sys.stderr.fileno(), real_stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        return real_stdout.buffer
+    return os.fdopen(fd, "wb")
+
+
+class _Discard:
+    """The transport after the client has gone."""
+
+    def write(self, data: bytes) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 def run(args: argparse.Namespace) -> int:
     from clm_lsp.server import create_server
     from clm_lsp.server.log import setup_logging
@@ -50,12 +80,15 @@ def run(args: argparse.Namespace) -> int:
     # stdout is the protocol stream from here on: anything else printed there would corrupt it.
     real_stdout = sys.stdout
     sys.stdout = sys.stderr
+    protocol_out = _private_stdout(real_stdout)
     try:
-        server.start_io(sys.stdin.buffer, real_stdout.buffer)
+        server.start_io(sys.stdin.buffer, protocol_out)
     finally:
         sys.stdout = real_stdout
         # The client is gone (exit, or stdin closed): stop the background work, and make
-        # sure a stuck thread cannot keep the process alive (server.EXIT_GRACE_S).
+        # sure a stuck thread cannot keep the process alive (server.EXIT_GRACE_S). What
+        # the stopping parts still report (status) has nowhere to go: drop it quietly.
+        server.protocol.set_writer(_Discard())
         server.stop_background()
         server.exit_watchdog(0)
     return 0
