@@ -182,7 +182,7 @@ class Checker:
         reviews = self.server.extensions.get("reviews")
         session = self.server.session
         uris = [u for u in session.open_docs if u in project.ws.docs]
-        if reviews is not None and uris:
+        if reviews is not None:  # also with none open: a closed file's review goes
             reviews.settled(project, uris)
 
     def republish_all(self) -> None:

@@ -120,6 +120,8 @@ class ReviewController:
         open_docs = self.server.session.open_docs
         for uri in [u for u in self._seen if u not in open_docs]:
             del self._seen[uri]  # closed: a reopened file is reviewed again (its cache makes that cheap)
+        for uri in [u for u in self.shown if u not in open_docs]:
+            self._forget(uri)  # the review is of what the user is editing: it goes with the buffer
         for uri in uris:
             bp = project.ws.docs.get(uri)
             if uri not in open_docs or bp is None or self._seen.get(uri) is bp:
@@ -135,9 +137,8 @@ class ReviewController:
         """Turned off: forget what is shown (the checker's republish clears it). Turned on: review the open files."""
         self._seen.clear()
         if not self.server.config.review.enable:
-            self.shown.clear()
-            for uri in list(self._published):  # the checker's republish covers the merged reports
-                self._publish(self.server.session.project_for(uri), uri)
+            for uri in list(self.shown):
+                self._forget(uri)
             return
         for uri in self.server.session.open_docs:
             project = self.server.session.project_for(uri)
@@ -145,6 +146,12 @@ class ReviewController:
 
     def stop(self) -> None:
         self._stopped = True
+
+    def _forget(self, uri: str) -> None:
+        """Drop a document's reviews and report that (a new pull result id, or a push)."""
+        shown = self.shown.pop(uri, None)
+        if shown and any(s.findings for s in shown.values()) or uri in self._published:
+            self._changed(self.server.session.project_for(uri), uri)
 
     def _hide_stale(self, project: Project, uri: str) -> None:
         """Drop reviews whose section text changed, and say so (a pull client would keep them)."""

@@ -128,12 +128,20 @@ def pulls(client: LanguageClient) -> bool:
 
 
 async def diagnostics(client: LanguageClient, uri: str) -> list[lsp.Diagnostic]:
-    """What the editor shows: the pulled report (pull clients) and the pushed list."""
+    """What the editor shows: the pulled report (pull clients, sending the previous result id
+    as editors do, so a stale id shows up as stale diagnostics) and the pushed list."""
     pushed = list(client.diagnostics.get(uri, []))
-    if pulls(client):
-        report = await client.text_document_diagnostic_async(lsp.DocumentDiagnosticParams(text_document=doc_id(uri)))
-        return list(getattr(report, "items", None) or []) + pushed
-    return pushed
+    if not pulls(client):
+        return pushed
+    held = client.__dict__.setdefault("pulled", {})
+    previous = held.get(uri)
+    params = lsp.DocumentDiagnosticParams(text_document=doc_id(uri), previous_result_id=previous[0] if previous else None)
+    report = await client.text_document_diagnostic_async(params)
+    if isinstance(report, lsp.UnchangedDocumentDiagnosticReport) or getattr(report, "kind", None) == "unchanged":
+        assert previous is not None
+        return previous[1] + pushed
+    held[uri] = (report.result_id, list(report.items))
+    return list(report.items) + pushed
 
 
 def from_model(items: list[lsp.Diagnostic]) -> list[lsp.Diagnostic]:
@@ -232,6 +240,13 @@ async def test_review_off_sends_nothing_and_can_be_turned_on_and_off(client: Lan
     async def gone():
         return not from_model(await diagnostics(client, uri))
 
+    await eventually(gone)
+    requests = len(chat.requests)
+    client.workspace_did_change_configuration(lsp.DidChangeConfigurationParams(settings={"clm": options(chat, True)}))
+    assert len(await eventually(found)) == 1
+    assert len(chat.requests) == requests, "turned on again: the cached reviews serve"
+    # Closing the file drops its review (it is about the buffer being edited).
+    client.text_document_did_close(lsp.DidCloseTextDocumentParams(doc_id(uri)))
     await eventually(gone)
 
 
