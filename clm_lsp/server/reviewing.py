@@ -231,11 +231,19 @@ class ReviewController:
         max_tokens = self.server.config.review.max_tokens
         shown = self.shown.setdefault(uri, {})
         # Sections whose text changed since their last review first: what the user just wrote.
-        items = [x for x in (review_input(ws, uri, s) for s in bp.sections) if x is not None]
+        firsts = {}
+        for sec in bp.sections:  # a duplicate anchor (CLM004) is reviewed once: findings are keyed by anchor
+            firsts.setdefault(sec.anchor, sec)
+        items = [x for x in (review_input(ws, uri, s) for s in firsts.values()) if x is not None]
         items.sort(key=lambda x: (x.anchor in shown and shown[x.anchor].content_hash == x.content_hash))
         wanted = {x.anchor for x in items}
-        for anchor in [a for a in shown if a not in wanted]:
-            del shown[anchor]
+        gone = [a for a in shown if a not in wanted]
+        if gone:
+            visible = any(shown[a].findings for a in gone)
+            for anchor in gone:
+                del shown[anchor]
+            if visible:
+                self._changed(project, uri)
         for item in items:
             key = cache_key(item, model_id, max_tokens)
             findings = store.get(key)
