@@ -250,21 +250,20 @@ async def test_review_off_sends_nothing_and_can_be_turned_on_and_off(client: Lan
     await eventually(gone)
 
 
-@pytest.mark.parametrize("garbage", [
+GARBAGE = [
     "}{ ||| CONTRA\x00DICTION ||| 🚀🚀 \ufffd" * 50,
-    "CONTRADICTION",
-    "GAP | | |",
+    "CONTRADICTION\nGAP | | |\nCONTRADICTION | words copied from the section | reference number | short reason",
     "x" * 30_000,
     '{"kind": "contradiction", "quote": 12, "ref": [1]}\n{"kind":',
-])
-async def test_a_garbage_reply_gives_no_diagnostics_and_the_server_keeps_answering(
-    one_client: LanguageClient, chat: FakeChat, garbage: str
-) -> None:
+]
+
+
+async def test_garbage_replies_give_no_diagnostics_and_the_server_keeps_answering(one_client: LanguageClient, chat: FakeChat) -> None:
     client = one_client
-    chat.reply = lambda _user: garbage
+    chat.reply = lambda _user: GARBAGE[(len(chat.requests) - 1) % len(GARBAGE)]  # one kind per section
     uri, text = await start(client, chat)
     s = await settled(client, REVIEWABLE)
-    assert s["reviewed"] == REVIEWABLE and s["findings"] == 0
+    assert s["reviewed"] == REVIEWABLE == len(GARBAGE) and s["findings"] == 0
     assert from_model(await diagnostics(client, uri)) == []
     hover = await client.text_document_hover_async(lsp.HoverParams(doc_id(uri), position(client, text, "## Governance", 4)))
     assert hover is not None and "Governance" in str(hover.contents)
