@@ -7,7 +7,9 @@ The reply format is one finding per line, fields split by ``|``::
     NONE
 
 A fixed line format rather than JSON: a 135M model keeps a short prefix and a
-separator more often than it closes braces and quotes. The reader also takes one
+separator more often than it closes braces and quotes; two worked examples, given
+as earlier chat turns, keep the bundled model in the format (bench/review_eval.py:
+100 % parsable replies with them; without them it echoed the prompt). The reader also takes one
 JSON object per line (``{"kind": ..., "quote": ..., "ref": ..., "reason": ...}``),
 Markdown bullets, bold labels, ``:`` after the label, ``[2]`` or ``reference 2``.
 Anything else is ignored: garbage gives no findings, never an exception.
