@@ -171,8 +171,9 @@ class IndexController:
         self._full_text.add(project.root)
         log.log(logging.WARNING if first else logging.INFO, "the embedder failed (%s): the index of %s keeps no vectors and search is full-text only; "
                 "the embedder is tried again in the background", exc, project.root)
-        what = "could not load" if str(exc).startswith("the embedder could not load") else "failed"
-        self.server.show_once(f"the embedder {what}, so the index keeps no vectors and search is full-text only; "
+        # The cause of a load failure (a missing file, a bad setting) is what the user can act on: shown.
+        what = str(exc) if str(exc).startswith("the embedder could not load") else "the embedder failed"
+        self.server.show_once(f"{what}; so the index keeps no vectors and search is full-text only; "
                               "it is tried again in the background (details in the log).")
         if not self._retrying and not self._stopped:
             self._retrying = True
