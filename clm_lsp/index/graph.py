@@ -1,7 +1,8 @@
 """The workspace graph in Kuzu: the only module that imports kuzu.
 
-Every Cypher statement of the project lives here and in graph_write.py (the
-indexer's write path, mixed into :class:`Graph`, which imports no engine), so
+Every Cypher statement of the project lives here, in graph_write.py (the
+indexer's write path) and in graph_repair.py (the consistency check every
+reconcile runs), both mixed into :class:`Graph` and importing no engine, so
 switching the engine is this module's import: ``ladybug`` 0.22, a fork of Kuzu,
 runs the same schema and statements through the same Python API (checked by
 running tests/index against it with ``sys.modules["kuzu"] = ladybug``), but
@@ -44,6 +45,7 @@ import kuzu
 from .graph_write import ENTITY_COLS as _ENTITY_COLS
 from .graph_write import SECTION_COLS as _SECTION_COLS
 from .graph_write import SUMMARY_COLS as _SUMMARY_COLS
+from .graph_repair import GraphRepair
 from .graph_write import GraphWriter, entity_from_row
 from .graph_write import returns as _ret
 from .records import EntityRow, FileRow, LinkHit, SectionRow, SummaryRow, section_id
@@ -83,7 +85,7 @@ class GraphBroken(RuntimeError):
     """A commit failed half-way; this process must not write (or close) the graph again."""
 
 
-class Graph(GraphWriter):
+class Graph(GraphWriter, GraphRepair):
     """One Kuzu database file. Raises RuntimeError (Kuzu's) when it cannot open."""
 
     broken: str | None = None

@@ -206,6 +206,7 @@ class Indexer:
         self._commit(batch, deleted, known, stats)
         if progress is not None:
             progress(total, total, "")
+        self._repair_graph(stats)
         self._repair_vectors(stats)
         t = time.perf_counter()
         self.vectors.maintain(force=True)
@@ -270,6 +271,16 @@ class Indexer:
 
     def _donor(self) -> VectorStore | None:
         return self._store.donor if self._store is not None else None
+
+    def _repair_graph(self, stats: IndexStats) -> None:
+        """Derived edges that disagree with the nodes (an interrupted write): fixed and said once."""
+        t = time.perf_counter()
+        fixed = self.graph.repair()
+        stats.graph_s += time.perf_counter() - t
+        if fixed:
+            message = "the index was repaired (" + ", ".join(f"{n} {what}" for what, n in sorted(fixed.items())) + ")"
+            log.warning("%s in %s", message, self.store_dir)
+            self.messages.append(message)
 
     def _repair_vectors(self, stats: IndexStats) -> None:
         """Vectors for entities that have none (a new embedding model), none for unknown ones."""

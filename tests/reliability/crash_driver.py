@@ -29,6 +29,7 @@ def snapshot(ix: Indexer) -> dict:
         "links": rows("MATCH (l:Link) RETURN l.id, l.file, l.src, l.entity, l.anchor, l.raw, l.line, l.character, l.target_entity, l.resolved"),
         "links_to": rows("MATCH (a:Section)-[:LINKS_TO]->(b) RETURN a.id, b.id"),
         "child_of": rows("MATCH (a:Entity)-[:CHILD_OF]->(b:Entity) RETURN a.id, b.id"),
+        "next": rows("MATCH (a:Section)-[:NEXT]->(b:Section) RETURN a.id, b.id"),
         "orphan_summaries": rows("MATCH (u:Summary) WHERE NOT (u)-[:SUMMARIZES]->() RETURN u.id"),
         "vectors": sorted(json.dumps([k, list(v)]) for k, v in ix.vectors.rows_meta(entity_ids).items()),
         "vector_count": ix.vectors.count(),
