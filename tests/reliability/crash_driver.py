@@ -33,14 +33,32 @@ def snapshot(ix: Indexer) -> dict:
         "orphan_summaries": rows("MATCH (u:Summary) WHERE NOT (u)-[:SUMMARIZES]->() RETURN u.id"),
         "vectors": sorted(json.dumps([k, list(v)]) for k, v in ix.vectors.rows_meta(entity_ids).items()),
         "vector_count": ix.vectors.count(),
+        "summaries": g.counts()["summaries"],
     }
+
+
+class _AsStored:
+    """Opens a store with the embedder its manifest names (never called), so that taking a
+    snapshot of a store another embedder wrote does not make the store drop its vectors."""
+
+    def __init__(self, store: Path) -> None:
+        try:
+            manifest = json.loads((store / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            manifest = {}
+        self.model_id = manifest.get("embed_model") or HashEmbedder.model_id
+        self.dimensions = manifest.get("dimensions") or HashEmbedder.dimensions
+
+    def embed_batch(self, texts: list[str]) -> list[list[float]]:
+        raise AssertionError("a snapshot never embeds")
 
 
 def main() -> int:
     root, store = Path(sys.argv[1]), Path(sys.argv[2])
-    ix = Indexer(root, HashEmbedder(), DEFAULT_CONFIG, store_dir=store)
+    snapshot_only = sys.argv[3:] == ["snapshot"]
+    ix = Indexer(root, _AsStored(store) if snapshot_only else HashEmbedder(), DEFAULT_CONFIG, store_dir=store)
     try:
-        if sys.argv[3:] == ["snapshot"]:
+        if snapshot_only:
             print(json.dumps(snapshot(ix)))
         else:
             ix.reconcile()

@@ -77,7 +77,7 @@ def test_kill_9_of_the_index_command_with_the_default_embedder(commons: Path, tm
     cli = [sys.executable, "-m", "clm_lsp", "index"]
     clean_store = tmp_path / "clean"
     subprocess.run([*cli, str(commons), "--store", str(clean_store)], check=True, capture_output=True, timeout=600)
-    clean = {k: v for k, v in snapshot(commons, clean_store).items() if k != "vectors"}  # the driver reads them with its own model id
+    clean = snapshot(commons, clean_store)
     store = commons / ".clm"
     killed = crash_and_compare(commons, store, clean, [*cli, str(commons)], random.Random(11), 30.0, KILLS)
     print(f"\n{KILLS} kill -9 rounds of `clm-lsp index`, {killed} mid-run")
