@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+DRAIN_BATCH = 200
+"""Files per apply() when pending changes are drained (one transaction each)."""
 CLOSE_WAIT_S = 5.0
 """How long shutdown waits for the index writer to close the stores."""
 
@@ -56,6 +58,12 @@ class IndexController:
         self._backoff = Backoff()
         self._retrying = False
         self._stopped = False
+        self._pending: dict[Path, dict[Path, str | None]] = {}
+        """Changes waiting for the writer, per folder (the last text of a path wins)."""
+        self._pending_lock = threading.Lock()
+        self._draining: set[Path] = set()
+        self.queued = 0
+        """Drains submitted and not finished: clm/status `index.updating` is true meanwhile."""
 
     # -- life cycle --------------------------------------------------------------------
 
@@ -352,14 +360,29 @@ class IndexController:
     # -- changes -----------------------------------------------------------------------
 
     def file_changed(self, uri: str, text: str | None) -> None:
-        """A file was saved or changed on disk (``text`` None: deleted); the writer updates the index."""
+        """A file was saved or changed on disk (``text`` None: deleted); the writer updates the index.
+
+        Changes are coalesced per folder: while the writer is busy, later changes wait in
+        one pending map (the last text of a path wins) and are applied together, in one
+        transaction per 200 files, so a burst (a git checkout of thousands of files) is a
+        few batches rather than thousands of single-file commits."""
         path = uri_to_path(uri)
         project = self.server.session.project_for(uri)
         indexer = self._indexers.get(project.root) if project.root is not None else None
         if self._writer is None or indexer is None or path is None:
             return
-        future = self._writer.submit(indexer.apply, [(path, text)])
+        with self._pending_lock:
+            pending = self._pending.setdefault(project.root, {})
+            pending[path] = text
+            scheduled = project.root in self._draining
+            self._draining.add(project.root)
+        if scheduled:
+            return
         loop = asyncio.get_running_loop()
+        if self.queued == 0:
+            self._status(self.state, folders=len(self._indexers), updating=True, **self._search_mode())
+        self.queued += 1
+        future = self._writer.submit(self._drain, project, indexer)
 
         def done(f: concurrent.futures.Future[Any]) -> None:
             exc = None if f.cancelled() else f.exception()
@@ -367,10 +390,35 @@ class IndexController:
                 _soon(loop, self._embedder_failed_later, project, indexer, exc)
             else:
                 _log_failure(f)
+            _soon(loop, self._drained)
 
         future.add_done_callback(done)
         # Once the graph has the new sections, the summary worker looks again.
         future.add_done_callback(lambda _f: _soon(loop, self._tell_summaries, "index_changed", project))
+
+    def _drain(self, project: Project, indexer: Any) -> None:
+        """Writer thread: apply the folder's pending changes until none are left."""
+        try:
+            while True:
+                with self._pending_lock:
+                    changes = self._pending.pop(project.root, {})
+                    if not changes:
+                        self._draining.discard(project.root)
+                        return
+                current = self._indexers.get(project.root, indexer)  # replaced when the embedder failed
+                items = list(changes.items())
+                for i in range(0, len(items), DRAIN_BATCH):
+                    current.apply(items[i : i + DRAIN_BATCH])
+        except BaseException:
+            with self._pending_lock:  # the next change starts a new drain (reconcile catches up the rest)
+                self._draining.discard(project.root)
+            raise
+
+    def _drained(self) -> None:
+        """loop: one drain finished; when none is left, clm/status says the index is up to date."""
+        self.queued = max(0, self.queued - 1)
+        if self.queued == 0:
+            self._status(self.state, folders=len(self._indexers), updating=False, **self._search_mode())
 
     # -- the watchdog fallback ---------------------------------------------------------
 
