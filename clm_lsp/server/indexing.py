@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 
 DRAIN_BATCH = 200
 """Files per apply() when pending changes are drained (one transaction each)."""
+UPDATING_AFTER_S = 0.5
+"""Updates still running after this long are shown in clm/status (index.updating)."""
 CLOSE_WAIT_S = 5.0
 """How long shutdown waits for the index writer to close the stores."""
 
@@ -63,7 +65,8 @@ class IndexController:
         self._pending_lock = threading.Lock()
         self._draining: set[Path] = set()
         self.queued = 0
-        """Drains submitted and not finished: clm/status `index.updating` is true meanwhile."""
+        """Drains submitted and not finished (clm/status `index.updating` while a burst lasts)."""
+        self._said_updating = False
 
     # -- life cycle --------------------------------------------------------------------
 
@@ -380,7 +383,7 @@ class IndexController:
             return
         loop = asyncio.get_running_loop()
         if self.queued == 0:
-            self._status(self.state, folders=len(self._indexers), updating=True, **self._search_mode())
+            loop.call_later(UPDATING_AFTER_S, self._say_updating)
         self.queued += 1
         future = self._writer.submit(self._drain, project, indexer)
 
@@ -414,10 +417,18 @@ class IndexController:
                 self._draining.discard(project.root)
             raise
 
+    def _say_updating(self) -> None:
+        """loop: updates still running UPDATING_AFTER_S after they started: clm/status says so
+        (a save's update is over long before; only a burst shows)."""
+        if self.queued > 0 and not self._said_updating:
+            self._said_updating = True
+            self._status(self.state, folders=len(self._indexers), updating=True, **self._search_mode())
+
     def _drained(self) -> None:
-        """loop: one drain finished; when none is left, clm/status says the index is up to date."""
+        """loop: one drain finished; when none is left after a burst, clm/status says so."""
         self.queued = max(0, self.queued - 1)
-        if self.queued == 0:
+        if self.queued == 0 and self._said_updating:
+            self._said_updating = False
             self._status(self.state, folders=len(self._indexers), updating=False, **self._search_mode())
 
     # -- the watchdog fallback ---------------------------------------------------------

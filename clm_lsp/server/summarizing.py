@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clm_lsp.context.summary_plan import Target, plan
+from clm_lsp.context.summary_plan import _entity_targets as entity_targets  # one blueprint's targets
 from clm_lsp.context.summary_store import GraphSummaries, SummaryCache
 
 from .ide.hover import StoredSummary
@@ -38,6 +40,8 @@ log = logging.getLogger(__name__)
 
 QUIET_S = 1.0
 """How long the text must stay unchanged before a run starts again after an edit."""
+PLAN_REUSE_S = 2.0
+"""How old a workspace plan hover may use for tree targets while the text changes."""
 WATCH_S = 0.25
 """How often a run looks for an unsaved edit (a new snapshot) to stop its stale work."""
 
@@ -59,7 +63,8 @@ class SummaryController:
     def __init__(self, server: ClmLanguageServer) -> None:
         self.server = server
         self.caches: dict[Path, SummaryCache] = {}
-        self._plans: dict[Path, tuple[Workspace, dict[str, Target]]] = {}
+        self._plans: dict[Path, tuple[Workspace, dict[str, Target], float]] = {}
+        self._own: dict[int, tuple[Any, list[Target]]] = {}
         self._urgent: list[str] = []
         self._running: set[Path] = set()
         self._cancels: dict[Path, Any] = {}
@@ -91,21 +96,39 @@ class SummaryController:
         return StoredSummary("", "Extractive summary (anchor summary pending)")
 
     def _target(self, project: Project, uri: str, anchor: str | None) -> Target | None:
+        """The hovered target. A section's (L0) and the entity's own (L1) come from its one
+        blueprint; a tree target (T, over the children) from the whole workspace's plan,
+        which costs about 50 ms per 1,000 files: while the user types (a new snapshot each
+        keystroke) a plan up to PLAN_REUSE_S old is used for it, so a hover never pays for
+        planning the workspace on every keystroke (found by tests/reliability/test_rel_load.py)."""
         if project.root is None:
             return None
         ws = project.ws
-        cached = self._plans.get(project.root)
-        if cached is None or cached[0] is not ws:
-            cached = (ws, {t.key: t for t in plan(ws)})
-            self._plans[project.root] = cached
         bp = ws.docs.get(uri)
         eid = bp.entity.id if bp is not None else None
-        if not eid:
+        if not eid or bp is None:
             return None
-        targets = cached[1]
+        own = {t.key: t for t in self._entity_targets(bp)}
         if anchor is not None:
-            return targets.get(f"L0:{eid}#{anchor}")
-        return targets.get(f"T:{eid}") or targets.get(f"L1:{eid}")
+            return own.get(f"L0:{eid}#{anchor}")
+        cached = self._plans.get(project.root)
+        now = time.monotonic()
+        if cached is None or (cached[0] is not ws and now - cached[2] > PLAN_REUSE_S):
+            cached = (ws, {t.key: t for t in plan(ws)}, now)
+            self._plans[project.root] = cached
+        return cached[1].get(f"T:{eid}") or own.get(f"L1:{eid}")
+
+    def _entity_targets(self, bp: Any) -> list[Target]:
+        """One blueprint's section and entity targets, kept while the blueprint object lives
+        (an unchanged document keeps its object from snapshot to snapshot)."""
+        hit = self._own.get(id(bp))
+        if hit is not None and hit[0] is bp:
+            return hit[1]
+        if len(self._own) > 512:
+            self._own.clear()
+        targets = entity_targets(bp)
+        self._own[id(bp)] = (bp, targets)
+        return targets
 
     def _ask_for(self, project: Project, key: str) -> None:
         if key not in self._urgent:
