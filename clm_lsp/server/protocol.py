@@ -25,6 +25,16 @@ answered Invalid Request (-32600), with the request's id when it has a usable
 one. A notification whose params cannot be read is logged and dropped (the spec
 gives notifications no reply). The stream stays in step and the next request is
 served.
+
+`$/cancelRequest` reaches the work of a request served through one of pygls's
+builtin generator handlers (workspace/executeCommand, above all): plain pygls
+cancels only the outer future it replies from, while the command's own coroutine
+(filed under a fresh id) runs on, so a cancelled clm.synthesizeSection would still
+have applied its edit. Here the outer future's cancellation cancels the inner one,
+and the inner one's entry is dropped when it ends (plain pygls keeps it forever).
+`shutdown` cancels the requests still running over a copy of that table: plain
+pygls iterates the table itself while each cancellation removes an entry, so a
+shutdown during a running command failed with "dictionary changed size".
 """
 
 from __future__ import annotations
@@ -66,6 +76,18 @@ class ClmProtocol(LanguageServerProtocol):
             log.warning("notification %s before initialize: dropped", method_name)
             return
         super()._handle_notification(method_name, params)
+
+    # -- cancelling what a builtin generator handler runs (see the module docstring) ---
+
+    def _run_generator(self, future: Any, *, gen: Any, result_future: Any) -> None:
+        before = set(self._request_futures)
+        super()._run_generator(future, gen=gen, result_future=result_future)
+        for key in set(self._request_futures) - before:
+            inner = self._request_futures[key]
+            if inner is result_future:
+                continue
+            inner.add_done_callback(lambda _f, key=key: self._request_futures.pop(key, None))
+            result_future.add_done_callback(lambda f, inner=inner: inner.cancel() if f.cancelled() else None)
 
     # -- malformed messages (see the module docstring) -------------------------------
 
@@ -116,6 +138,18 @@ class ClmProtocol(LanguageServerProtocol):
             error = lsp.ResponseError(code=lsp.ErrorCodes.InvalidParams, message=f"invalid params for {method}: {exc.__cause__ or exc}")
             self._send_response(data["id"], error=error)
             return JsonRPCNotification(method=REJECTED, params=None, jsonrpc="2.0")
+
+    @lsp_method(lsp.SHUTDOWN)
+    def lsp_shutdown(self, *args: Any):
+        """pygls's shutdown, cancelling the running requests over a copy of the table."""
+        if (user_handler := self.fm.features.get(lsp.SHUTDOWN)) is not None:
+            yield user_handler, args, None
+        current_id = self.msg_id
+        for msg_id, future in list(self._request_futures.items()):
+            if msg_id != current_id and not future.done():
+                future.cancel()
+        self._shutdown = True
+        return None
 
     @lsp_method(lsp.TEXT_DOCUMENT_DID_CHANGE)
     def lsp_text_document__did_change(self, params: lsp.DidChangeTextDocumentParams):

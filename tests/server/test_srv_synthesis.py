@@ -321,6 +321,7 @@ async def _start_and_wait_for_tokens(client: LanguageClient, uri: str) -> tuple[
     def writing() -> list[Any]:
         return [t for t, r in client.progress_reports.items()
                 if r and isinstance(r[0], lsp.WorkDoneProgressBegin) and "synthesizing" in r[0].title
+                and not isinstance(r[-1], lsp.WorkDoneProgressEnd)
                 and any(isinstance(x, lsp.WorkDoneProgressReport) and "tokens" in (x.message or "") for x in r)]
 
     await wait_until(lambda: bool(writing()) or task.done(), 60, 0.005)
@@ -354,3 +355,54 @@ async def test_edit_while_generating_applies_nothing(long_client: LanguageClient
     assert result["tokens"] < 2000  # the model stopped once the document changed
     assert client.edits == []  # type: ignore[attr-defined]
     await wait_until(lambda: any("changed while the section was being written" in m.message for m in client.messages), 10)
+
+
+async def test_cancelled_request_applies_nothing(long_client: LanguageClient) -> None:
+    """$/cancelRequest on the command (an editor that gives up on it): the model stops, nothing
+    is applied, the progress ends, and the document is free for the next synthesis."""
+    import uuid
+    from concurrent.futures import Future
+
+    client = long_client
+    uri, _text = open_doc(client, client.root / "shared-kitchen.blueprint.md")  # type: ignore[attr-defined]
+    msg_id = str(uuid.uuid4())
+    future: Future = Future()
+    client.protocol._request_futures[msg_id] = future
+    client.protocol._send_data({"jsonrpc": "2.0", "id": msg_id, "method": "workspace/executeCommand",
+                                "params": {"command": "clm.synthesizeSection", "arguments": [uri, "governance"]}})
+    await wait_until(lambda: any(r and isinstance(r[-1], lsp.WorkDoneProgressReport) and "tokens" in (r[-1].message or "")
+                                 for r in client.progress_reports.values()), 60, 0.005)
+    client.protocol.notify("$/cancelRequest", lsp.CancelParams(id=msg_id))
+    with pytest.raises(Exception, match="(?i)cancel"):
+        await asyncio.wait_for(asyncio.wrap_future(future), 30)
+    (token,) = [t for t, r in client.progress_reports.items() if r and isinstance(r[0], lsp.WorkDoneProgressBegin) and "synthesizing" in r[0].title]
+    await wait_until(lambda: isinstance(client.progress_reports[token][-1], lsp.WorkDoneProgressEnd), 10)
+    assert client.edits == []  # type: ignore[attr-defined]
+    # Not "already running": the next run starts (and is cancelled through its progress).
+    task, token2 = await _start_and_wait_for_tokens(client, uri)
+    client.window_work_done_progress_cancel(lsp.WorkDoneProgressCancelParams(token=token2))
+    result = await asyncio.wait_for(task, 30)
+    assert result["reason"] == "cancelled" and client.edits == []  # type: ignore[attr-defined]
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
+async def ending_client(lsp_client: LanguageClient, kitchen: Path):
+    """Like long_client, but the test itself shuts the server down (pytest-lsp stops what is left)."""
+    lsp_client.root = kitchen  # type: ignore[attr-defined]
+    lsp_client.edits = _record_edits(lsp_client)  # type: ignore[attr-defined]
+    lsp_client.init_result = await start_session(lsp_client, kitchen, "visual_studio_code", LONG)  # type: ignore[attr-defined]
+    yield
+
+
+async def test_shutdown_while_generating(ending_client: LanguageClient) -> None:
+    """shutdown during a synthesis is answered (plain pygls failed it: "dictionary changed size
+    during iteration"), the command is cancelled, nothing is applied, and exit ends the server."""
+    client = ending_client
+    uri, _text = open_doc(client, client.root / "shared-kitchen.blueprint.md")  # type: ignore[attr-defined]
+    task, _token = await _start_and_wait_for_tokens(client, uri)
+    assert await asyncio.wait_for(raw_request(client, "shutdown", None), 15) is None
+    with pytest.raises(Exception, match="(?i)cancel"):
+        await asyncio.wait_for(task, 15)
+    client.exit(None)
+    await asyncio.wait_for(client._server.wait(), 15)  # type: ignore[union-attr]
+    assert client.edits == []  # type: ignore[attr-defined]
