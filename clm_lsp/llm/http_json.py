@@ -11,6 +11,7 @@ import http.client
 import json
 import socket
 import ssl
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -129,13 +130,25 @@ def _read_line(endpoint: Endpoint, response: http.client.HTTPResponse) -> str | 
 
 
 def _read_body(endpoint: Endpoint, response: http.client.HTTPResponse) -> bytes:
+    """The whole reply, within ``read_timeout_s`` in all: the socket timeout only bounds each
+    read, so an endpoint that drips bytes forever would otherwise hold the caller (the
+    index writer, for embeddings) for as long as it likes (found by tests/reliability)."""
+    deadline = time.monotonic() + endpoint.read_timeout_s
+    chunks: list[bytes] = []
+    size = 0
     try:
-        raw = response.read(MAX_BODY_BYTES + 1)
+        while chunk := response.read1(1 << 16):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise ModelError(f"{endpoint.label} sent a reply larger than {MAX_BODY_BYTES} bytes")
+            if time.monotonic() > deadline:
+                raise ModelError(f"{endpoint.label} was still sending its reply after {endpoint.read_timeout_s:g} s (an endless body)")
+    except ModelError:
+        raise
     except BaseException as exc:
         raise _describe(endpoint, exc) from None
-    if len(raw) > MAX_BODY_BYTES:
-        raise ModelError(f"{endpoint.label} sent a reply larger than {MAX_BODY_BYTES} bytes")
-    return raw
+    return b"".join(chunks)
 
 
 def _decode_json(endpoint: Endpoint, raw: bytes) -> Any:

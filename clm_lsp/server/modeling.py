@@ -11,8 +11,9 @@ API (all coroutines run on the event loop; none blocks it):
     cached; reloaded when the settings changed since it was loaded. None when it
     cannot load (missing or corrupt GGUF, dead endpoint, bad settings): the user
     is told once (showMessage + log) and clm/status says ``failed`` with the
-    reason. A failed load is retried only after the settings change or after
-    ``RETRY_AFTER_S`` seconds (an endpoint that comes back).
+    reason. A failed load (or generation) is retried after the settings change,
+    or after a delay that doubles from ``RETRY_AFTER_S`` (60 s) up to an hour with
+    each failure in a row (an endpoint that comes back); a success resets it.
 
 ``await host.generate(messages, options=None, cancel=None) -> str | None``
     The whole reply, or None when there is no model or it failed mid-way.
@@ -39,6 +40,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -52,7 +54,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-RETRY_AFTER_S = 60.0
+RETRY_AFTER_S = float(os.environ.get("CLM_LSP_MODEL_RETRY_S", "60"))
+"""First retry after a failure (the environment variable lets tests wait less)."""
+RETRY_MAX_S = 3600.0
 _POLL_S = 0.05
 _END = object()
 
@@ -66,6 +70,8 @@ class ModelHost:
         self._model: ChatModel | None = None
         self._cfg: ModelConfig | None = None
         self._failed_at: float | None = None
+        self._retry_s = RETRY_AFTER_S
+        """The wait before the next try: doubles with each failure in a row."""
         self._lock: asyncio.Lock | None = None
         self._thread: concurrent.futures.ThreadPoolExecutor | None = None
         self._extra: dict[str, Any] = {}
@@ -104,7 +110,7 @@ class ModelHost:
         async with self._lock:
             if cfg != self._cfg:
                 await self._unload()
-                self._cfg, self._failed_at = cfg, None
+                self._cfg, self._failed_at, self._retry_s = cfg, None, RETRY_AFTER_S
             if self._model is None and self._may_try() and not self._closed:
                 await self._load(cfg)
         if self._closed:  # shut down while it loaded: release it at once
@@ -113,7 +119,7 @@ class ModelHost:
         return self._model
 
     def _may_try(self) -> bool:
-        return self._failed_at is None or time.monotonic() - self._failed_at >= RETRY_AFTER_S
+        return self._failed_at is None or time.monotonic() - self._failed_at >= self._retry_s
 
     async def _load(self, cfg: ModelConfig) -> None:
         from clm_lsp.llm import ModelError, get_chat_model
@@ -140,7 +146,10 @@ class ModelHost:
             self._set_state("off", "settings changed")
 
     def _fail(self, message: str) -> None:
+        if self._failed_at is not None:  # failed again after a retry: wait longer next time
+            self._retry_s = min(RETRY_MAX_S, self._retry_s * 2)
         self._failed_at = time.monotonic()
+        log.info("the model is tried again in %.0f s at the earliest", self._retry_s)
         self._set_state("failed", message)
         self.server.show_once(message)
 
@@ -159,6 +168,7 @@ class ModelHost:
         except Exception as exc:  # noqa: BLE001 - ModelError or a backend bug: fall back, say why
             await self._generation_failed(exc)
             return None
+        self._failed_at, self._retry_s = None, RETRY_AFTER_S  # it works (again): the next failure waits the least
         return "".join(chunks)
 
     async def stream(

@@ -4,6 +4,9 @@ still answered from memory. tests/llm covers the backends themselves."""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import re
 import shutil
 import sys
@@ -13,7 +16,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "llm"))
-from llm_fault_servers import raw_server, reply  # noqa: E402
+from llm_fault_servers import endless, free_port, raw_server, reply  # noqa: E402
 from rawlsp import COMMONS, RawServer  # noqa: E402
 
 
@@ -73,3 +76,68 @@ def test_a_garbage_embedder_falls_back_to_a_full_text_index(small: Path) -> None
     retries = log.count("the embedder still fails")
     assert retries >= 2, log[-3000:]
     assert delays[:3] == sorted(delays[:3]) and delays[0] < delays[-1], delays  # it backs off
+
+
+def _endless_sse(conn) -> None:
+    endless("text/event-stream", b"data: " + json.dumps({"choices": [{"index": 0, "delta": {"content": "la "}}]}).encode() + b"\n\n")(conn)
+
+
+FAULTS = {
+    "refusing": None,  # nothing listens on the port
+    "hanging": "hang",  # accepts, never answers: the 1 s timeout must be honoured
+    "endless stream": _endless_sse,  # never ends: bounded by max tokens (chat) and size (embeddings)
+    "ollama hanging": "hang",
+}
+
+
+SOAK = os.environ.get("CLM_SOAK", "") not in ("", "0")
+
+
+@pytest.mark.parametrize("fault", [f if not f.startswith("ollama") or SOAK else pytest.param(f, marks=pytest.mark.skip(reason="CLM_SOAK=1: make soak"))
+                                   for f in FAULTS])
+def test_an_endpoint_fault_through_the_server_is_one_message_and_hover_keeps_its_speed(small: Path, fault: str) -> None:
+    """Index and summaries on, the model behind a misbehaving loopback endpoint: hovers are
+    answered fast all along, the model's failure is one message, and the model is tried
+    again with a doubling delay (shortened here to 0.5 s, then 1 s, 2 s...)."""
+    handler = FAULTS[fault]
+    backend = "ollama" if fault.startswith("ollama") else "openai"
+    context = raw_server(None if handler == "hang" else handler) if handler is not None else contextlib.nullcontext(f"http://127.0.0.1:{free_port()}")
+    with context as url:
+        model = {"backend": backend, "model": "m", "timeoutS": 1, **({"host": url} if backend == "ollama" else {"baseUrl": url + "/v1"})}
+        server = RawServer(env={"CLM_LSP_MODEL_RETRY_S": "0.5", "CLM_LSP_EMBED_RETRY_S": "0.5"})
+        try:
+            server.initialize(small, options={"index": {"enable": True}, "summaries": {"enable": True, "maxTokens": 16}, "model": model})
+            path = small / "rivermouth-region.blueprint.md"
+            text = path.read_text(encoding="utf-8")
+            server.open(path.as_uri(), text)
+            line = text.split("\n").index("## Vision")
+            hover_ms = []
+            end = time.monotonic() + 6
+            version = 1
+            while time.monotonic() < end:
+                t = time.perf_counter()
+                hover = server.result("textDocument/hover", {"textDocument": {"uri": path.as_uri()}, "position": {"line": line, "character": 3}})
+                hover_ms.append((time.perf_counter() - t) * 1000)
+                assert hover and "Vision" in hover["contents"]["value"]
+                if len(hover_ms) % 20 == 0:  # an edit now and then starts new model work
+                    version += 1
+                    server.replace(path.as_uri(), text + f"\n## More {version}\nx\n", version)
+                time.sleep(0.05)
+        finally:
+            assert server.close(timeout=30) == 0
+    hover_ms.sort()
+    p99 = hover_ms[min(len(hover_ms) - 1, int(len(hover_ms) * 0.99))]
+    shown = [n["params"]["message"] for n in server.notifications if n.get("method") == "window/showMessage"]
+    about_model = [m for m in shown if "the model" in m]
+    log = "\n".join(n["params"]["message"] for n in server.notifications if n.get("method") == "window/logMessage")
+    delays = [float(x) for x in re.findall(r"the model is tried again in (\d+) s", log)]
+    print(f"\n{fault}: {len(hover_ms)} hovers, p50 {hover_ms[len(hover_ms) // 2]:.1f} / p99 {p99:.1f} ms; "
+          f"messages: {shown}; model retry delays: {delays}")
+    assert p99 < 250, f"hover p99 {p99:.0f} ms: a request waited on the endpoint"
+    assert len(shown) <= 2 and len(about_model) <= 1, shown  # the model once, the embedder once
+    index = [n["params"]["index"]["state"] for n in server.notifications if n.get("method") == "clm/status" and "index" in n["params"]]
+    assert index[-1] == "ready", index  # full-text: the embedder shares the endpoint
+    assert len([m for m in shown if "embedder failed" in m]) == 1, shown
+    if fault != "endless stream":  # an endless stream is cut off and used, not a failure
+        assert len(about_model) == 1, shown
+        assert len(delays) >= 2 and delays == sorted(delays) and delays[-1] > delays[0], delays
