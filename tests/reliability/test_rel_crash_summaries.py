@@ -19,7 +19,7 @@ import pytest
 from rawlsp import RawServer
 from test_rel_crash_consistency import SOAK, snapshot, tree_hash
 
-ROUNDS = 50 if SOAK else 2
+ROUNDS = 50 if SOAK else 1
 
 
 def summaries_state(n: dict) -> str | None:

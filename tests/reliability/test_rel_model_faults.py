@@ -93,7 +93,10 @@ FAULTS = {
 SOAK = os.environ.get("CLM_SOAK", "") not in ("", "0")
 
 
-@pytest.mark.parametrize("fault", [f if not f.startswith("ollama") or SOAK else pytest.param(f, marks=pytest.mark.skip(reason="CLM_SOAK=1: make soak"))
+IN_MAKE_TEST = ("hanging",)  # the others (about 12 s each) run in make soak
+
+
+@pytest.mark.parametrize("fault", [f if f in IN_MAKE_TEST or SOAK else pytest.param(f, marks=pytest.mark.skip(reason="CLM_SOAK=1: make soak"))
                                    for f in FAULTS])
 def test_an_endpoint_fault_through_the_server_is_one_message_and_hover_keeps_its_speed(small: Path, fault: str) -> None:
     """Index and summaries on, the model behind a misbehaving loopback endpoint: hovers are
@@ -141,3 +144,67 @@ def test_an_endpoint_fault_through_the_server_is_one_message_and_hover_keeps_its
     if fault != "endless stream":  # an endless stream is cut off and used, not a failure
         assert len(about_model) == 1, shown
         assert len(delays) >= 2 and delays == sorted(delays) and delays[-1] > delays[0], delays
+
+
+def _model_states(server: RawServer) -> list[str]:
+    return [(n["params"].get("model") or {}).get("state") for n in server.notifications
+            if n.get("method") == "clm/status" and "model" in n["params"]]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not SOAK, reason="CLM_SOAK=1 (make soak): about 45 s")
+def test_the_gguf_deleted_while_loaded_then_truncated_then_restored(small: Path, tmp_path: Path) -> None:
+    """The GGUF goes away under a loaded model (it keeps working: the weights are mapped),
+    a reload then finds it missing, then truncated (one clear message each, never a crash,
+    hover always answered), and once the file is back the next retry loads it again."""
+    from clm_lsp.llm.bundled import bundled_gguf_path
+
+    gguf = tmp_path / "model.gguf"
+    good = bundled_gguf_path().read_bytes()
+    gguf.write_bytes(good)
+    model = {"backend": "llama_cpp", "modelPath": str(gguf)}
+    options = {"index": {"enable": True}, "summaries": {"enable": True, "maxTokens": 16}, "model": model}
+    server = RawServer(env={"CLM_LSP_MODEL_RETRY_S": "0.5"})
+    path = small / "rivermouth-region.blueprint.md"
+    text = path.read_text(encoding="utf-8")
+    line = text.split("\n").index("## Vision")
+    version = 1
+
+    def hover_and_edit() -> None:
+        nonlocal version
+        version += 1  # an edit: new model work (and a reload when the settings changed)
+        server.replace(path.as_uri(), text + f"\n## More {version}\nx\n", version)
+        hover = server.result("textDocument/hover", {"textDocument": {"uri": path.as_uri()}, "position": {"line": line, "character": 3}}, timeout=10)
+        assert hover and "Vision" in hover["contents"]["value"]
+
+    def until(predicate, what: str, timeout: float = 60) -> None:
+        end = time.monotonic() + timeout
+        while not predicate():
+            assert time.monotonic() < end, f"{what}: model states {_model_states(server)[-8:]}"
+            hover_and_edit()
+            time.sleep(0.5)
+
+    try:
+        server.initialize(small, options=options)
+        server.open(path.as_uri(), text)
+        until(lambda: "ready" in _model_states(server), "the model never loaded", 180)
+        gguf.unlink()  # deleted while loaded
+        for _ in range(4):
+            hover_and_edit()
+            time.sleep(0.3)
+        assert _model_states(server)[-1] != "failed", "a loaded model failed when its file was deleted"
+        server.notify("workspace/didChangeConfiguration", {"settings": {"clm": {**options, "model": {**model, "nCtx": 2048}}}})
+        until(lambda: _model_states(server)[-1] == "failed", "a reload of a deleted GGUF did not fail")
+        gguf.write_bytes(good[: len(good) // 2])  # back, but truncated
+        mark = len(server.notifications)
+        until(lambda: any("corrupt, truncated" in (n.get("params") or {}).get("message", "") for n in server.notifications[mark:]),
+              "the truncated GGUF was not reported")
+        gguf.write_bytes(good)  # restored: the next retry loads it
+        mark = len(server.notifications)
+        until(lambda: "ready" in _model_states(server)[-3:] and len(server.notifications) > mark, "the restored GGUF was not loaded again")
+    finally:
+        assert server.close(timeout=30) == 0
+    shown = [n["params"]["message"] for n in server.notifications if n.get("method") == "window/showMessage"]
+    print("\nmessages:", shown)
+    assert len([m for m in shown if "does not exist" in m]) == 1, shown
+    assert len([m for m in shown if "corrupt, truncated" in m]) == 1, shown
