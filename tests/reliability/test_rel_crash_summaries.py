@@ -3,7 +3,7 @@
 After each kill a server restarts on the same store and reconciles (summaries off,
 so the comparison does not race with new writes) and shuts down; then the store
 holds no summary that stands for nothing, everything derived from the files
-equals a clean rebuild by `clm-lsp index`, and no source file changed. 2 rounds
+equals a clean rebuild by `clm-lsp index`, and no source file changed. 1 round
 in `make test`; CLM_SOAK=1 (`make soak`) makes it 50.
 """
 
