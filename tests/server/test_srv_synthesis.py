@@ -70,7 +70,7 @@ Lunch for sixty workers a day.
 A second stove.
 """
 
-OPTIONS: dict[str, Any] = {"index": {"enable": False}, "summaries": {"enable": False}, "synthesis": {"maxTokens": 64}}
+OPTIONS: dict[str, Any] = {"index": {"enable": False}, "summaries": {"enable": False}, "synthesis": {"maxTokens": 40}}
 LONG = {**OPTIONS, "synthesis": {"maxTokens": 2000}}
 """Long enough that a cancel or an edit surely lands while the model still writes."""
 CONVERTER = get_converter()
@@ -301,7 +301,7 @@ async def test_planted_instructions_cannot_widen_the_edit(vscode: LanguageClient
     (action,) = _synth(await _actions(client, uri, text, "## Finance"))
     assert action.command is not None and list(action.command.arguments) == [uri, "finance"]
     result = await client.workspace_execute_command_async(
-        lsp.ExecuteCommandParams(command="clm.synthesizeSection", arguments=[uri, "finance", 512]))
+        lsp.ExecuteCommandParams(command="clm.synthesizeSection", arguments=[uri, "finance", 256]))
     edits = client.edits  # type: ignore[attr-defined]
     if result["applied"]:
         (params,) = edits
@@ -314,39 +314,44 @@ async def test_planted_instructions_cannot_widen_the_edit(vscode: LanguageClient
     assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == on_disk  # the server wrote no file
 
 
-async def _start_and_wait_for_tokens(client: LanguageClient, uri: str) -> tuple[asyncio.Task[Any], Any]:
-    params = lsp.ExecuteCommandParams(command="clm.synthesizeSection", arguments=[uri, "governance"])
-    task = asyncio.ensure_future(client.workspace_execute_command_async(params))
+SMALL_BUDGET = 128
+"""Context tokens for the interrupted runs: a short prompt reaches the first token sooner."""
 
-    def writing() -> list[Any]:
+
+async def _start_and_wait_for_tokens(client: LanguageClient, uri: str) -> tuple[asyncio.Task[Any], Any]:
+    params = lsp.ExecuteCommandParams(command="clm.synthesizeSection", arguments=[uri, "governance", SMALL_BUDGET])
+    task = asyncio.ensure_future(client.workspace_execute_command_async(params))
+    token = await _writing(client, lambda: task.done())
+    assert not task.done(), f"the model finished before the test could interrupt it: {task.result()}"
+    return task, token
+
+
+async def _writing(client: LanguageClient, gave_up: Any) -> Any:
+    """The progress token of the synthesis that is writing now (it reported tokens, it has not ended)."""
+    def found() -> list[Any]:
         return [t for t, r in client.progress_reports.items()
                 if r and isinstance(r[0], lsp.WorkDoneProgressBegin) and "synthesizing" in r[0].title
                 and not isinstance(r[-1], lsp.WorkDoneProgressEnd)
                 and any(isinstance(x, lsp.WorkDoneProgressReport) and "tokens" in (x.message or "") for x in r)]
 
-    await wait_until(lambda: bool(writing()) or task.done(), 60, 0.005)
-    assert not task.done(), f"the model finished before the test could interrupt it: {task.result()}"
-    return task, writing()[0]
+    await wait_until(lambda: bool(found()) or gave_up(), 60, 0.005)
+    return found()[0] if found() else None
 
 
-async def test_cancel_mid_stream_applies_nothing(long_client: LanguageClient) -> None:
+async def test_cancel_and_a_concurrent_edit_apply_nothing(long_client: LanguageClient) -> None:
     client = long_client
-    uri, _text = open_doc(client, client.root / "shared-kitchen.blueprint.md")  # type: ignore[attr-defined]
+    uri, text = open_doc(client, client.root / "shared-kitchen.blueprint.md")  # type: ignore[attr-defined]
+    # The user cancels the progress mid-stream: the model stops, nothing is applied.
     task, token = await _start_and_wait_for_tokens(client, uri)
     client.window_work_done_progress_cancel(lsp.WorkDoneProgressCancelParams(token=token))
     result = await asyncio.wait_for(task, 30)
     assert result["applied"] is False and result["reason"] == "cancelled", result
     assert result["tokens"] < 2000
-    assert client.edits == []  # type: ignore[attr-defined]
     assert isinstance(client.progress_reports[token][-1], lsp.WorkDoneProgressEnd)
-    # The server is still fine: a second run is not refused as "already running".
-    hover = await client.text_document_hover_async(lsp.HoverParams(doc_id(uri), lsp.Position(8, 4)))
-    assert hover is not None
+    assert client.edits == []  # type: ignore[attr-defined]
 
-
-async def test_edit_while_generating_applies_nothing(long_client: LanguageClient) -> None:
-    client = long_client
-    uri, text = open_doc(client, client.root / "shared-kitchen.blueprint.md")  # type: ignore[attr-defined]
+    # The user types while the model writes: the model stops, nothing is applied, the user is told.
+    # (Not refused as "already running": the cancelled run let go of the document.)
     task, _token = await _start_and_wait_for_tokens(client, uri)
     at = position(client, text, "Members own it")
     change_doc(client, uri, 2, text, at, at, "Still ")
@@ -355,34 +360,6 @@ async def test_edit_while_generating_applies_nothing(long_client: LanguageClient
     assert result["tokens"] < 2000  # the model stopped once the document changed
     assert client.edits == []  # type: ignore[attr-defined]
     await wait_until(lambda: any("changed while the section was being written" in m.message for m in client.messages), 10)
-
-
-async def test_cancelled_request_applies_nothing(long_client: LanguageClient) -> None:
-    """$/cancelRequest on the command (an editor that gives up on it): the model stops, nothing
-    is applied, the progress ends, and the document is free for the next synthesis."""
-    import uuid
-    from concurrent.futures import Future
-
-    client = long_client
-    uri, _text = open_doc(client, client.root / "shared-kitchen.blueprint.md")  # type: ignore[attr-defined]
-    msg_id = str(uuid.uuid4())
-    future: Future = Future()
-    client.protocol._request_futures[msg_id] = future
-    client.protocol._send_data({"jsonrpc": "2.0", "id": msg_id, "method": "workspace/executeCommand",
-                                "params": {"command": "clm.synthesizeSection", "arguments": [uri, "governance"]}})
-    await wait_until(lambda: any(r and isinstance(r[-1], lsp.WorkDoneProgressReport) and "tokens" in (r[-1].message or "")
-                                 for r in client.progress_reports.values()), 60, 0.005)
-    client.protocol.notify("$/cancelRequest", lsp.CancelParams(id=msg_id))
-    with pytest.raises(Exception, match="(?i)cancel"):
-        await asyncio.wait_for(asyncio.wrap_future(future), 30)
-    (token,) = [t for t, r in client.progress_reports.items() if r and isinstance(r[0], lsp.WorkDoneProgressBegin) and "synthesizing" in r[0].title]
-    await wait_until(lambda: isinstance(client.progress_reports[token][-1], lsp.WorkDoneProgressEnd), 10)
-    assert client.edits == []  # type: ignore[attr-defined]
-    # Not "already running": the next run starts (and is cancelled through its progress).
-    task, token2 = await _start_and_wait_for_tokens(client, uri)
-    client.window_work_done_progress_cancel(lsp.WorkDoneProgressCancelParams(token=token2))
-    result = await asyncio.wait_for(task, 30)
-    assert result["reason"] == "cancelled" and client.edits == []  # type: ignore[attr-defined]
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
@@ -394,12 +371,29 @@ async def ending_client(lsp_client: LanguageClient, kitchen: Path):
     yield
 
 
-async def test_shutdown_while_generating(ending_client: LanguageClient) -> None:
-    """shutdown during a synthesis is answered (plain pygls failed it: "dictionary changed size
-    during iteration"), the command is cancelled, nothing is applied, and exit ends the server."""
+async def test_cancelled_request_and_shutdown_apply_nothing(ending_client: LanguageClient) -> None:
+    """$/cancelRequest on the command (an editor that gives up on it) stops the model and applies
+    nothing; so does shutdown during a synthesis, which is answered (plain pygls failed it with
+    "dictionary changed size during iteration"); exit then ends the server."""
+    import uuid
+    from concurrent.futures import Future
+
     client = ending_client
     uri, _text = open_doc(client, client.root / "shared-kitchen.blueprint.md")  # type: ignore[attr-defined]
-    task, _token = await _start_and_wait_for_tokens(client, uri)
+    msg_id = str(uuid.uuid4())
+    future: Future = Future()
+    client.protocol._request_futures[msg_id] = future
+    client.protocol._send_data({"jsonrpc": "2.0", "id": msg_id, "method": "workspace/executeCommand",
+                                "params": {"command": "clm.synthesizeSection", "arguments": [uri, "governance", SMALL_BUDGET]}})
+    token = await _writing(client, future.done)
+    assert token is not None and not future.done()
+    client.protocol.notify("$/cancelRequest", lsp.CancelParams(id=msg_id))
+    with pytest.raises(Exception, match="(?i)cancel"):
+        await asyncio.wait_for(asyncio.wrap_future(future), 30)
+    await wait_until(lambda: isinstance(client.progress_reports[token][-1], lsp.WorkDoneProgressEnd), 10)
+    assert client.edits == []  # type: ignore[attr-defined]
+
+    task, _token = await _start_and_wait_for_tokens(client, uri)  # the document is free again
     assert await asyncio.wait_for(raw_request(client, "shutdown", None), 15) is None
     with pytest.raises(Exception, match="(?i)cancel"):
         await asyncio.wait_for(task, 15)
