@@ -104,14 +104,16 @@ class Synthesizer:
             return _refused("a synthesis is already running for this document")
         self._running.add(canonical)
         progress = _Progress(self.server, f"clm: synthesizing {section.title or anchor}")
+        result: dict[str, Any] = _refused("failed: see the log")
         try:
             await progress.begin()
-            return await self._run(project, bp, anchor, budget, progress)
+            result = await self._run(project, bp, anchor, budget, progress)
+            return result
         except asyncio.CancelledError:
-            progress.end("cancelled")
+            result = _refused("cancelled: nothing applied")
             raise
         finally:
-            progress.end("done")
+            progress.end("applied" if result["applied"] else f"not applied: {result['reason']}")
             self._running.discard(canonical)
 
     async def _run(self, project: Project, bp: Blueprint, anchor: str, budget: int | None, progress: _Progress) -> dict[str, Any]:
@@ -158,7 +160,6 @@ class Synthesizer:
         base = {"tokens": len(chunks), "seconds": seconds, "model": host.model_id, "prompt": SYNTHESIS_VERSION,
                 "context_tokens": ctx.tokens}
         if progress.cancel.cancelled:
-            progress.end("cancelled: nothing applied")
             return {**base, **_refused("cancelled")}
         text = clean_reply("".join(chunks), section.title)
         if self.server.session.version_of(bp.uri) != version:
