@@ -95,7 +95,7 @@ _FENCE = re.compile(r"^[ \t]{0,3}(?:`{3,}|~{3,})")
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _HTML_START = re.compile(r"^([ \t]{0,3})<")
 _LEAD_IN = re.compile(
-    r"^(?:sure|certainly|of course|here is|here's|below is)\b[^\n]{0,80}?[:.!]\s*$|"
+    r"^(?:sure|certainly|of course|here is|here's|below is|the following is)\b[^\n]{0,120}?[:.!]\s*$|"
     r"^(?:text|section|answer|output)(?: of the section[^:\n]{0,60})?\s*:\s*$",
     re.IGNORECASE,
 )
@@ -103,6 +103,8 @@ _LABEL = re.compile(r"^(?:text|answer|output)\s*:\s*", re.IGNORECASE)
 _FULL_LABEL_LINE = re.compile(r"^\s*\[[^\]\n]*\][^\n]*\(full\)\s*$")
 _SUMMARY_LABEL = re.compile(r"^\s*\[[^\]\n]*\][^\n]*?\(summary L\d+[^)\n]*\):\s*")
 _TRUNCATED = re.compile(r"^\s*\[… truncated.*\]\s*$")
+_BRACKETS_ONLY = re.compile(r"^\s*(?:\[[^\]\n]*\]\s*)+$")
+"""A line of bracketed labels and nothing else ("[**Kestrel Bay**] [**Kest"): a small model's echo."""
 _INLINE_LABEL = re.compile(r"\[§([^\]\s]+)\]")
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"')\]]*|$)")
 
@@ -120,7 +122,7 @@ def clean_reply(reply: str, section_title: str = "", max_chars: int = MAX_CHARS)
             continue  # a fence would swallow what follows; an underline turns the line above into a heading
         if _ATX.match(line):
             continue  # a heading ends this section or adds one: never ours to write
-        if _FULL_LABEL_LINE.match(line) or _TRUNCATED.match(line):
+        if _FULL_LABEL_LINE.match(line) or _TRUNCATED.match(line) or _BRACKETS_ONLY.match(line):
             continue  # the context's own markup (render.py), copied back, even mangled
         line = _SUMMARY_LABEL.sub("", line)
         line = _INLINE_LABEL.sub(r"[[\1]]", line)  # a cited context label becomes a link to it

@@ -78,7 +78,8 @@ def test_clean_reply_keeps_prose_only() -> None:
     assert not out.endswith("And then the")
 
 
-@pytest.mark.parametrize("reply", ["", "   \n\n", "## Only a heading\n", "```\n```", "<|im_end|>"])
+@pytest.mark.parametrize("reply", ["", "   \n\n", "## Only a heading\n", "```\n```", "<|im_end|>",
+                                   'The following is the rewritten text of the section "## Roles" of the blueprint:'])
 def test_clean_reply_of_nothing_usable_is_empty(reply: str) -> None:
     assert clean_reply(reply, "Governance") == ""
 
@@ -89,7 +90,8 @@ def test_clean_reply_drops_copied_context_markup() -> None:
         "[§coop#vision] Coop › Vision (summary L1, extractive): Homes for all.\n"
         "[… truncated: ~ of 900 tokens shown; zoom in on [§coop#finance] for the rest]\n"
         "As [§coop#vision] says, members decide.\n"
-        "[**Governing**] Coop › Governance (summary L1, extractive): Members vote."
+        "[**Governing**] Coop › Governance (summary L1, extractive): Members vote.\n"
+        "[**Kestrel Bay**]  [**Kest]"
     )
     assert clean_reply(reply, "Governance") == "Forty homes.\n\nHomes for all.\nAs [[coop#vision]] says, members decide.\nMembers vote."
 
