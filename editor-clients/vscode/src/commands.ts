@@ -14,23 +14,31 @@ export function registerCommands(clm: ClmClient, output: vscode.LogOutputChannel
     vscode.commands.registerCommand(Commands.showStatus, () => showStatus(clm, output)),
   ];
   for (const name of POSITIONAL_SERVER_COMMANDS) {
-    disposables.push(vscode.commands.registerCommand(name, () => runAtCursor(clm, name)));
+    disposables.push(vscode.commands.registerCommand(name, (...given: unknown[]) => runAtCursor(clm, name, given)));
   }
   return disposables;
 }
 
 /** clm.showContext / clm.synthesizeSection for the section at the cursor, clm.zoomIn for
- *  the part at the cursor in a context view. The server opens its answer (showDocument). */
-async function runAtCursor(clm: ClmClient, command: string): Promise<void> {
-  const editor = vscode.window.activeTextEditor;
-  if (!editor) {
-    void vscode.window.showInformationMessage(`${command}: open a blueprint and put the cursor in a section first.`);
-    return;
-  }
-  const args = await commandArguments(command, editor);
-  if (typeof args === 'string') {
-    void vscode.window.showInformationMessage(args);
-    return;
+ *  the part at the cursor in a context view. The server opens its answer (showDocument).
+ *  Invoked by a code action (the server's "Synthesize section with the local model"), the
+ *  command comes with its own arguments [uri, anchor]: those name the section, not the cursor. */
+async function runAtCursor(clm: ClmClient, command: string, given: readonly unknown[] = []): Promise<void> {
+  let args: unknown[];
+  if (given.length > 0) {
+    args = [...given];
+  } else {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) {
+      void vscode.window.showInformationMessage(`${command}: open a blueprint and put the cursor in a section first.`);
+      return;
+    }
+    const found = await commandArguments(command, editor);
+    if (typeof found === 'string') {
+      void vscode.window.showInformationMessage(found);
+      return;
+    }
+    args = found;
   }
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `clm: ${command}`, cancellable: false },
