@@ -47,6 +47,8 @@ async function runAtCursor(clm: ClmClient, command: string, given: readonly unkn
   const outcome = contextOutcome(result);
   if (outcome.error) {
     void vscode.window.showWarningMessage(`clm: ${outcome.error}`);
+  } else if (outcome.quiet) {
+    return;
   } else if (outcome.open) {
     await vscode.window.showTextDocument(vscode.Uri.parse(outcome.open), { viewColumn: vscode.ViewColumn.Beside });
   } else if (result !== undefined && result !== null && !(result as { uri?: unknown }).uri) {

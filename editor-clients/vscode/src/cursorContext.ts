@@ -44,14 +44,18 @@ export function viewLabelAt(lines: readonly string[], line: number): string | un
   return undefined;
 }
 
-/** What a context command answered: a message to show, or a document to open. */
-export function contextOutcome(result: unknown): { error?: string; open?: string } {
+/** What a context command answered: a message to show, or a document to open; `quiet` when
+ *  there is nothing more to show (clm.synthesizeSection applied its edit to the document). */
+export function contextOutcome(result: unknown): { error?: string; open?: string; quiet?: boolean } {
   if (!result || typeof result !== 'object') {
     return {};
   }
-  const r = result as { error?: unknown; uri?: unknown; shown?: unknown };
+  const r = result as { error?: unknown; uri?: unknown; shown?: unknown; applied?: unknown };
   if (typeof r.error === 'string') {
     return { error: r.error };
+  }
+  if (r.applied === true) {
+    return { quiet: true };
   }
   return typeof r.uri === 'string' && r.shown !== true ? { open: r.uri } : {};
 }

@@ -144,4 +144,7 @@ test('a context answer is an error to show or a view to open', () => {
   assert.deepEqual(contextOutcome({ uri: 'file:///v.context.md', shown: false }), { open: 'file:///v.context.md' });
   assert.deepEqual(contextOutcome({ uri: 'file:///v.context.md', shown: true }), {});
   assert.deepEqual(contextOutcome(undefined), {});
+  // clm.synthesizeSection: a refusal carries its reason as error; an applied edit needs nothing more.
+  assert.deepEqual(contextOutcome({ applied: false, reason: 'cancelled', error: 'cancelled' }), { error: 'cancelled' });
+  assert.deepEqual(contextOutcome({ applied: true, reason: '', text: 'New text.' }), { quiet: true });
 });
