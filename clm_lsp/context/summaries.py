@@ -22,6 +22,7 @@ the CLI runs it with ``asyncio.run``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 Generate = Callable[[Sequence[Message], GenerateOptions, CancelToken], Awaitable["str | None"]]
 """async (messages, options, cancel) -> the reply, or None when the model is unavailable."""
 
+YIELD_EVERY = 32
+"""Targets between two yields to the event loop (current ones await nothing)."""
 MAX_SOURCE_CHARS = 6000
 """Longest section text put in a prompt (about 1,500 tokens): prompt processing on a
 laptop CPU, not the context window, is the limit. The guard checks the whole text."""
@@ -133,7 +136,9 @@ class SummaryWorker:
         its task is cancelled half-way.
         """
         cancel = cancel or CancelToken()
-        queue = plan(ws, priority, only)
+        # Planning a large workspace takes a while (~50 ms per 1,000 files): off the event
+        # loop, so requests are served meanwhile (tests/reliability/test_rel_load.py).
+        queue = await asyncio.to_thread(plan, ws, list(priority), only)
         by_key = self._targets = {t.key: t for t in queue}
         stats = stats or SummaryStats()
         stats.planned = len(queue)
@@ -144,6 +149,8 @@ class SummaryWorker:
                 break
             queue = _promote(queue, by_key, urgent() if urgent else ())
             target = queue.pop(0)
+            if len(done) % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # a target found current awaits nothing: let requests in
             try:
                 await self._one(target, stats, cancel)
             except ModelUnavailable:

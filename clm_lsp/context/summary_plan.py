@@ -100,7 +100,25 @@ def _entities(ws: Workspace) -> dict[str, Blueprint]:
     return out
 
 
+_MEMO: dict[int, tuple[Blueprint, list[Target]]] = {}
+_MEMO_MAX = 50_000
+
+
 def _entity_targets(bp: Blueprint) -> list[Target]:
+    """One blueprint's section targets and its entity target, remembered per blueprint object:
+    a blueprint is immutable and an unchanged document keeps its object from snapshot to
+    snapshot, so planning a large workspace again after one edit redoes one file."""
+    hit = _MEMO.get(id(bp))
+    if hit is not None and hit[0] is bp:
+        return hit[1]
+    if len(_MEMO) >= _MEMO_MAX:
+        _MEMO.clear()
+    targets = _make_entity_targets(bp)
+    _MEMO[id(bp)] = (bp, targets)
+    return targets
+
+
+def _make_entity_targets(bp: Blueprint) -> list[Target]:
     eid = bp.entity.id or ""
     title = bp.entity.title or eid
     sections: list[Target] = []

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from .embedder_guard import Backoff, EmbedderFailed, GuardedEmbedder
 from .project import Project, uri_to_path
-from .scanning import Progress
+from .scanning import Progress, warm_navigation
 from .session import reload_from_disk
 
 if TYPE_CHECKING:
@@ -469,6 +469,7 @@ class IndexController:
             bp = await reload_from_disk(self.server.session, project, uri)
             self.file_changed(uri, bp.text if bp is not None else None)
         self.server.extensions["checker"].schedule(project)
+        await warm_navigation(project.ws)
 
 
 def _soon(loop: asyncio.AbstractEventLoop, fn: Any, *args: Any) -> None:

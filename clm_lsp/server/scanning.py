@@ -6,7 +6,7 @@ import asyncio
 import gc
 import logging
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
 
@@ -87,6 +87,15 @@ async def scan_project(server: ClmLanguageServer, project: Project) -> None:
     log.info("read %d blueprints under %s%s", n, project.root, " (cancelled)" if result.cancelled else "")
     await checker.run(project)
     status.update(state="ready" if all(p.scanned for p in server.session.all_projects()) else "scanning")
+    server.tasks.start(warm_navigation(project.ws), name=f"warm:{project.root}")
+
+
+async def warm_navigation(ws: Any) -> None:
+    """Build the snapshot's reverse link index (incoming links: hover, references) off the
+    event loop. It is lazy, and building it for 10,000 files takes seconds: left to the
+    first hover after the scan or after a burst of file events, that hover waited for it
+    (tests/reliability/test_rel_load.py). Edits patch it; only scans and bursts rebuild it."""
+    await asyncio.to_thread(ws._reverse)  # noqa: SLF001 - pure, idempotent; the snapshot keeps it
 
 
 async def scan_all(server: ClmLanguageServer) -> None:

@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clm_lsp.context.summary_plan import Target, plan
-from clm_lsp.context.summary_plan import _entity_targets as entity_targets  # one blueprint's targets
+from clm_lsp.context.summary_plan import _entity_targets as entity_targets  # one blueprint's (memoized)
 from clm_lsp.context.summary_store import GraphSummaries, SummaryCache
 
 from .ide.hover import StoredSummary
@@ -40,8 +39,6 @@ log = logging.getLogger(__name__)
 
 QUIET_S = 1.0
 """How long the text must stay unchanged before a run starts again after an edit."""
-PLAN_REUSE_S = 2.0
-"""How old a workspace plan hover may use for tree targets while the text changes."""
 WATCH_S = 0.25
 """How often a run looks for an unsaved edit (a new snapshot) to stop its stale work."""
 
@@ -63,8 +60,8 @@ class SummaryController:
     def __init__(self, server: ClmLanguageServer) -> None:
         self.server = server
         self.caches: dict[Path, SummaryCache] = {}
-        self._plans: dict[Path, tuple[Workspace, dict[str, Target], float]] = {}
-        self._own: dict[int, tuple[Any, list[Target]]] = {}
+        self._plans: dict[Path, tuple[Workspace, dict[str, Target]]] = {}
+        self._planning: set[Path] = set()
         self._urgent: list[str] = []
         self._running: set[Path] = set()
         self._cancels: dict[Path, Any] = {}
@@ -98,9 +95,9 @@ class SummaryController:
     def _target(self, project: Project, uri: str, anchor: str | None) -> Target | None:
         """The hovered target. A section's (L0) and the entity's own (L1) come from its one
         blueprint; a tree target (T, over the children) from the whole workspace's plan,
-        which costs about 50 ms per 1,000 files: while the user types (a new snapshot each
-        keystroke) a plan up to PLAN_REUSE_S old is used for it, so a hover never pays for
-        planning the workspace on every keystroke (found by tests/reliability/test_rel_load.py)."""
+        which takes a while on a large workspace (~50 ms per 1,000 files cold): it is
+        computed off the event loop, and hover uses the latest plan it has (up to a few
+        keystrokes old), so a hover never waits for planning (tests/reliability/test_rel_load.py)."""
         if project.root is None:
             return None
         ws = project.ws
@@ -108,27 +105,22 @@ class SummaryController:
         eid = bp.entity.id if bp is not None else None
         if not eid or bp is None:
             return None
-        own = {t.key: t for t in self._entity_targets(bp)}
+        own = {t.key: t for t in entity_targets(bp)}
         if anchor is not None:
             return own.get(f"L0:{eid}#{anchor}")
         cached = self._plans.get(project.root)
-        now = time.monotonic()
-        if cached is None or (cached[0] is not ws and now - cached[2] > PLAN_REUSE_S):
-            cached = (ws, {t.key: t for t in plan(ws)}, now)
-            self._plans[project.root] = cached
-        return cached[1].get(f"T:{eid}") or own.get(f"L1:{eid}")
+        if (cached is None or cached[0] is not ws) and project.root not in self._planning:
+            self._planning.add(project.root)
+            self.server.tasks.start(self._replan(project, ws), name=f"summaries:plan:{project.root}")
+        tree = cached[1].get(f"T:{eid}") if cached is not None else None
+        return tree or own.get(f"L1:{eid}")
 
-    def _entity_targets(self, bp: Any) -> list[Target]:
-        """One blueprint's section and entity targets, kept while the blueprint object lives
-        (an unchanged document keeps its object from snapshot to snapshot)."""
-        hit = self._own.get(id(bp))
-        if hit is not None and hit[0] is bp:
-            return hit[1]
-        if len(self._own) > 512:
-            self._own.clear()
-        targets = entity_targets(bp)
-        self._own[id(bp)] = (bp, targets)
-        return targets
+    async def _replan(self, project: Project, ws: Workspace) -> None:
+        try:
+            targets = await asyncio.to_thread(plan, ws)
+            self._plans[project.root] = (ws, {t.key: t for t in targets})
+        finally:
+            self._planning.discard(project.root)
 
     def _ask_for(self, project: Project, key: str) -> None:
         if key not in self._urgent:
