@@ -137,11 +137,19 @@ class IndexController:
                 self.server.show_once(f"the index for {project.root} could not open ({exc}); navigation works from memory.")
                 return
             self._indexers[project.root] = indexer
+            self._tell_messages(indexer)
             if failure is not None:
                 self._embedder_failed(project, failure)
             await self._reconcile(project, indexer)
             self._tell_summaries("index_ready", project)
         self._status("ready", folders=len(self._indexers), **self._search_mode())
+
+    def _tell_messages(self, indexer: Any) -> None:
+        """loop: what the store said (in use by another process: a private index; rebuilt;
+        repaired after an interrupted write), once each."""
+        said, indexer.messages[:] = list(indexer.messages), []
+        for message in said:
+            self.server.show_once(message, lsp_info())
 
     def _search_mode(self) -> dict[str, Any]:
         return {"search": "full-text (the embedder failed; retrying)"} if self._full_text else {}
@@ -326,6 +334,7 @@ class IndexController:
             log.exception("indexing %s failed", project.root)
             self.server.show_once(f"indexing {project.root} failed ({exc}); navigation works from memory.")
             return None
+        self._tell_messages(indexer)
         progress.end("cancelled" if self._cancel.is_set() else "done")
         log.info("index of %s: %s", project.root, stats)
         return stats
@@ -470,6 +479,12 @@ class IndexController:
             self.file_changed(uri, bp.text if bp is not None else None)
         self.server.extensions["checker"].schedule(project)
         await warm_navigation(project.ws)
+
+
+def lsp_info() -> Any:
+    from lsprotocol import types as lsp
+
+    return lsp.MessageType.Info
 
 
 def _soon(loop: asyncio.AbstractEventLoop, fn: Any, *args: Any) -> None:
