@@ -202,6 +202,26 @@ async def test_code_actions_where_synthesis_applies(client: LanguageClient) -> N
     assert new_text.count("## Timeslice") == 3  # the originals stay
 
 
+async def test_compress_timeslices_before_a_chosen_date(client: LanguageClient) -> None:
+    uri, text = open_doc(client, client.root / "shared-kitchen.blueprint.md")  # type: ignore[attr-defined]
+
+    async def run(*args: Any) -> dict[str, Any]:
+        return await client.workspace_execute_command_async(lsp.ExecuteCommandParams(command="clm.compressTimeslices", arguments=list(args)))
+
+    result = await run(uri, "2024-06")
+    assert result["applied"] is True and result["summarised"] == ["timeslice-2023", "timeslice-2024"], result
+    (params,) = client.edits  # type: ignore[attr-defined]
+    new_text, _rng = _apply(client, text, params.edit, uri)
+    digest = parse(new_text, uri)[0].section_by_anchor("earlier-timeslices")
+    assert digest is not None and "[[shared-kitchen#timeslice-2024|2024]]: Lunch for sixty workers a day." in digest.text
+    assert new_text.replace(new_text[new_text.index("## Earlier"):new_text.index("## Timeslice 2023")], "") == text
+    for args, says in [((uri, "2020"), "no dated timeslice"), ((uri, "last spring"), "before must be"),
+                       ((uri, None, -1), "keep must be"), ((), "takes [uri")]:
+        result = await run(*args)
+        assert result["applied"] is False and says in result["reason"], (args, result)
+    assert len(client.edits) == 1  # type: ignore[attr-defined]
+
+
 async def test_bad_arguments_get_a_reason(client: LanguageClient) -> None:
     uri, _text = open_doc(client, client.root / "shared-kitchen.blueprint.md")  # type: ignore[attr-defined]
     for args, says in [([], "takes [uri, anchor"), ([uri], "takes [uri, anchor"), ([uri, "nope"], "no section #nope"),

@@ -11,6 +11,10 @@ Code actions (kind ``refactor.rewrite``, answered with the quick fixes by editin
 - "Compress older timeslices" on a timeslice heading (or in the digest section): an
   anchor-summary section linking to the originals (an edit).
 
+clm.compressTimeslices ``[uri, before?, keep?]``: the digest of the timeslices older than
+``before`` (a timeslice date), else all but the newest ``keep``, sent with
+workspace/applyEdit; replies ``{"applied", "reason", "summarised": [anchors], "updated"}``.
+
 clm.synthesizeSection arguments: ``[uri, anchor, budget?]``; it replies
 ``{"applied": bool, "reason": str, "tokens", "seconds", ...}``; a refusal also carries
 ``"error"`` (the same reason), which the editor clients show as a warning.
@@ -23,7 +27,7 @@ from typing import Any
 
 from lsprotocol import types as lsp
 
-from clm_lsp.blueprint import Blueprint, Range, Section, SectionKind, extractive_summary
+from clm_lsp.blueprint import Blueprint, Range, Section, SectionKind, extractive_summary, parse_date
 from clm_lsp.context.synthesis import target_at
 from clm_lsp.context.timeslice_digest import DIGEST_ANCHOR, digest
 
@@ -34,6 +38,7 @@ from ..project import Project
 from ..server import ClmLanguageServer
 
 COMMAND = "clm.synthesizeSection"
+COMPRESS_COMMAND = "clm.compressTimeslices"
 KIND = lsp.CodeActionKind.RefactorRewrite
 SYNTHESIZE_TITLE = "Synthesize section with the local model"
 
@@ -50,6 +55,40 @@ def register(server: ClmLanguageServer) -> None:
             reason = f"budget must be a whole number of tokens (64 or more), not {budget!r}"
             return {"applied": False, "reason": reason, "error": reason}
         return await ls.extensions["synthesis"].synthesize(args[0], args[1], budget)
+
+
+    @server.command(COMPRESS_COMMAND)
+    async def compress_timeslices(ls: ClmLanguageServer, *args: Any) -> dict[str, Any]:
+        """async: the digest of the timeslices before a chosen date (or all but the newest
+        ``keep``), sent with workspace/applyEdit (the code action's edit, for a date of your own)."""
+        return await _compress(ls, list(args))
+
+
+async def _compress(ls: ClmLanguageServer, args: list[Any]) -> dict[str, Any]:
+    def refused(reason: str) -> dict[str, Any]:
+        return {"applied": False, "reason": reason, "error": reason}
+
+    if not args or not isinstance(args[0], str):
+        return refused(f"{COMPRESS_COMMAND} takes [uri, before?, keep?]")
+    before = args[1] if len(args) > 1 else None
+    keep = args[2] if len(args) > 2 else ls.config.synthesis.keep_timeslices
+    date = parse_date(before) if isinstance(before, str) else None
+    if before is not None and date is None:
+        return refused(f"before must be a timeslice date (YYYY, YYYY-MM, YYYY-MM-DD or YYYY-Qn), not {before!r}")
+    if isinstance(keep, bool) or not isinstance(keep, int) or keep < 0:
+        return refused(f"keep must be a whole number of timeslices, not {keep!r}")
+    _project, ws, uri = ls.session.snapshot(args[0])
+    bp = ws.docs.get(uri)
+    if bp is None:
+        return refused(f"{args[0]} is not a blueprint the server knows")
+    found = digest(bp, keep, lambda s: _summary_of(ls, bp, s), date)
+    if found is None:
+        return refused("no dated timeslice is older than that")
+    edit = _edit(ls, bp, TextEdit(bp.uri, found.range, found.new_text))
+    result = await ls.workspace_apply_edit_async(lsp.ApplyWorkspaceEditParams(edit=edit, label="Compress older timeslices"))
+    if not getattr(result, "applied", False):
+        return refused(getattr(result, "failure_reason", None) or "the editor refused the edit")
+    return {"applied": True, "reason": "", "summarised": [s.anchor for s in found.sections], "updated": found.updates}
 
 
 def wanted(kind: str, only: Sequence[Any] | None) -> bool:
