@@ -45,6 +45,8 @@ class GraphRepair:
 
     def repair(self) -> dict[str, int]:
         """Make the derived edges agree with the nodes; the number of fixes by kind (empty: none)."""
+        if self._looks_consistent():
+            return {}
         w = self._write  # type: ignore[attr-defined]
         fixed: dict[str, int] = {}
         with self.transaction():  # type: ignore[attr-defined]
@@ -82,6 +84,30 @@ class GraphRepair:
                 fixed["orphan summaries"] = n
         return fixed
 
+    def _arrow(self, query: str) -> Any:
+        return self._w.execute(query).get_as_arrow()  # type: ignore[attr-defined]
+
+    def _looks_consistent(self) -> bool:
+        """The fast path, in Arrow (no Python object per row): the expected and the actual
+        edges of each relation, sorted and compared column by column. About 0.1 s per
+        10,000 sections; only a difference pays for the full repair below."""
+        if not _same_pairs(self._arrow("MATCH (s:Section) RETURN s.entity AS a, s.id AS b"),
+                           self._arrow("MATCH (e:Entity)-[:HAS_SECTION]->(s:Section) RETURN e.id AS a, s.id AS b")):
+            return False
+        if not _same_pairs(self._arrow("MATCH (a:Entity), (b:Entity) WHERE b.id = a.parent AND a.id <> b.id RETURN a.id AS a, b.id AS b"),
+                           self._arrow("MATCH (a:Entity)-[:CHILD_OF]->(b:Entity) RETURN a.id AS a, b.id AS b")):
+            return False
+        slices = self._arrow("MATCH (s:Section) WHERE s.kind = 'timeslice' RETURN s.entity AS e, s.date_key AS d, s.ord AS o, s.id AS i")
+        if not _same_pairs(_next_pairs(slices), self._arrow("MATCH (a:Section)-[:NEXT]->(b:Section) RETURN a.id AS a, b.id AS b")):
+            return False
+        resolved = self._arrow("MATCH (l:Link) WHERE l.resolved RETURN l.id AS a, '' AS b")
+        edges = self._arrow("MATCH ()-[r:LINKS_TO]->() RETURN r.link AS a, '' AS b")
+        if not _same_pairs(resolved, edges):
+            return False
+        w = self._write  # type: ignore[attr-defined]
+        return int(w("MATCH (u:Summary) RETURN count(*)")[0][0]) == 0 or int(
+            w("MATCH (u:Summary) WHERE NOT EXISTS { MATCH (u)-[:SUMMARIZES]->() } RETURN count(*)")[0][0]) == 0
+
     def _fix_pairs(self, rel: str, src: str, dst: str, expected: set[tuple[str, str]], actual: Counter[tuple[str, str]]) -> int:
         drop, create = _diff(expected, actual)
         if drop:
@@ -111,6 +137,28 @@ class GraphRepair:
             w("UNWIND $rows AS r MATCH (l:Link {id: r.id}) SET l.target_entity = r.target_entity, l.resolved = r.resolved", {"rows": data})
             self._create_link_edges(rows, targets)  # type: ignore[attr-defined]
         return len(bad)
+
+
+def _same_pairs(expected: Any, actual: Any) -> bool:
+    """Two Arrow tables of (a, b) string pairs hold the same multiset of rows."""
+    if expected.num_rows != actual.num_rows:
+        return False
+    keys = [("a", "ascending"), ("b", "ascending")]
+    e, x = expected.sort_by(keys), actual.sort_by(keys)
+    return all(e.column(c).cast("string").fill_null("").equals(x.column(c).cast("string").fill_null("")) for c in ("a", "b"))
+
+
+def _next_pairs(slices: Any) -> Any:
+    """The NEXT pairs timeslice rows (e, d, o, i) call for, as an Arrow table (a, b)."""
+    import pyarrow as pa
+
+    if slices.num_rows < 2:
+        return pa.table({"a": pa.array([], pa.string()), "b": pa.array([], pa.string())})
+    t = slices.set_column(1, "d", slices.column("d").cast("string").fill_null(""))
+    t = t.sort_by([("e", "ascending"), ("d", "ascending"), ("o", "ascending")])
+    ents, ids = t.column("e").to_numpy(zero_copy_only=False), t.column("i").to_numpy(zero_copy_only=False)
+    same = ents[:-1] == ents[1:]
+    return pa.table({"a": pa.array(ids[:-1][same], pa.string()), "b": pa.array(ids[1:][same], pa.string())})
 
 
 def _timeslice_order(sections: dict[str, tuple[str, Any, str, Any]]) -> set[tuple[str, str]]:
