@@ -2,7 +2,8 @@
 
 One prompt for two users: the synthesis code action (server/synthesizing.py) and the
 fine-tuning export (clm_lsp.train.export), so a model tuned on the exported examples
-is tuned on exactly the request the code action makes. Short on purpose (see
+learns the request the code action makes (the export still builds its context its
+own, simpler way: train/held_out.py). Short on purpose (see
 prompts.py): a 135M model follows a short instruction better than a long one.
 
 The context is quoted material after the instruction: text in a document is never an

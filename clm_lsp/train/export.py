@@ -32,8 +32,8 @@ from clm_lsp.context.synthesis_prompts import SYNTHESIS_SYSTEM, section_request
 from .held_out import hold_out, simple_context
 
 SECTION_SYSTEM = SYNTHESIS_SYSTEM
-"""The synthesis code action's own prompt (context/synthesis_prompts.py): tuned on these
-examples, a model is tuned on exactly the request the code action makes."""
+"""The synthesis code action's own system text and request wording (context/synthesis_prompts.py):
+tuned on these examples, a model learns the request the code action makes."""
 SUMMARY_SYSTEM = "You summarise one section of a blueprint in at most two sentences, using only its own facts."
 MIN_ANSWER_CHARS = 40
 LEAK_LINE_CHARS = 30
