@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import importlib
 import logging
 import threading
 import time
@@ -72,19 +73,30 @@ class IndexController:
 
     def start(self) -> None:
         """Called once the folders are known (at `initialized`); never blocks."""
-        self._start_watchers()
-        if not self.server.config.index.enable:
+        enabled = self.server.config.index.enable
+        if not enabled:
             self._status("off", message="disabled (set clm.index.enable to true to build the index)")
+        if enabled or self._needs_watchers():
+            self.server.tasks.start(self._start(enabled), name="index:open")
+
+    async def _start(self, enabled: bool) -> None:
+        # kuzu, lancedb and watchdog take about 2 s to import: on the event loop that would
+        # hold every request sent at start-up, so they load on a worker thread.
+        names = (["Watcher"] if self._needs_watchers() else []) + (["Indexer"] if enabled else [])
+        loaded = await asyncio.to_thread(_load, names)
+        if self._stopped:
             return
-        try:
-            from clm_lsp.index import Indexer  # type: ignore[attr-defined]
-        except ImportError as exc:
-            self._status("unavailable", message=str(exc))
+        self._start_watchers(loaded.get("Watcher"))
+        indexer_cls, failure = loaded.get("Indexer"), loaded.get("error")
+        if not enabled:
+            return
+        if indexer_cls is None:
+            self._status("unavailable", message=str(failure))
             self.server.show_once("the persistent index is not available in this build; navigation works from memory.")
             return
         self._writer = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="clm-index")
-        self._indexer_cls = Indexer
-        self.server.tasks.start(self._open_all(Indexer), name="index:open")
+        self._indexer_cls = indexer_cls
+        await self._open_all(indexer_cls)
 
     def stop(self) -> None:
         self._stopped = True
@@ -442,13 +454,14 @@ class IndexController:
 
     # -- the watchdog fallback ---------------------------------------------------------
 
-    def _start_watchers(self) -> None:
+    def _needs_watchers(self) -> bool:
+        return not self.server.watching and bool(self.server.session.projects)
+
+    def _start_watchers(self, Watcher: Any) -> None:  # noqa: N803 - the class, as imported elsewhere
         """Watch the folders ourselves only when the client does not report file changes."""
-        if self.server.watching or not self.server.session.projects:
+        if not self._needs_watchers():
             return
-        try:
-            from clm_lsp.index import Watcher  # type: ignore[attr-defined]
-        except ImportError:
+        if Watcher is None:
             log.info("no file watcher available: files changed outside the editor are seen when opened")
             return
         loop = asyncio.get_running_loop()
@@ -505,3 +518,16 @@ def _log_failure(future: concurrent.futures.Future[Any]) -> None:
     if not future.cancelled() and future.exception() is not None:
         exc = future.exception()
         log.error("index update failed", exc_info=(type(exc), exc, exc.__traceback__))
+
+
+def _load(names: list[str]) -> dict[str, Any]:
+    """A worker thread: clm_lsp.index's lazily loaded names (kuzu, lancedb, watchdog behind them),
+    one after the other in one thread; "error" holds the ImportError that stopped it."""
+    found: dict[str, Any] = {}
+    try:
+        index = importlib.import_module("clm_lsp.index")
+        for name in names:
+            found[name] = getattr(index, name)
+    except ImportError as exc:
+        found["error"] = exc
+    return found
