@@ -35,6 +35,9 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import logging
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -79,6 +82,52 @@ _SCHEMA = (
     "CREATE REL TABLE IF NOT EXISTS NEXT(FROM Section TO Section)",
     "CREATE REL TABLE IF NOT EXISTS SUMMARIZES(FROM Summary TO Section, FROM Summary TO Summary)",
 )
+
+
+_REPLAY = (
+    "import sys, importlib\n"
+    "engine = importlib.import_module(sys.argv[1])\n"
+    "engine.Database(sys.argv[2], buffer_pool_size=int(sys.argv[3])).close()\n"
+)
+"""The child's code: open the graph (Kuzu replays its log) and close it (Kuzu checkpoints)."""
+
+
+def replay_log_apart(path: Path, *, buffer_pool_mb: int = 256, timeout_s: float = 600.0) -> str | None:
+    """Replay, in a child process, the write-ahead log that a process which never closed the
+    graph left behind (killed, crashed, or stopped mid-write); None when there is no log or
+    the child replayed it and closed the graph cleanly, else what went wrong, in words.
+
+    Kuzu 0.11.3 can crash the whole process while replaying a log: a segfault, seen on a
+    10,000-file graph whose server was stopped during an update, after which every start
+    crashed the same way (bench/load.py, docs/reliability.md). No handler can catch that in
+    process, so the replay is tried where a crash costs nothing; the caller then rebuilds
+    the graph from the files. A clean close leaves no log, so this costs nothing then."""
+    try:
+        if Path(str(path) + ".wal").stat().st_size == 0:
+            return None
+    except OSError:
+        return None
+    argv = [sys.executable, "-c", _REPLAY, kuzu.__name__, str(path), str(buffer_pool_mb * 1024 * 1024)]
+    try:
+        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        return f"replaying its log took longer than {timeout_s:.0f} s"
+    except OSError as exc:  # no child process here: open in process, as without a log
+        log.warning("could not replay the index log apart (%s)", exc)
+        return None
+    if done.returncode == 0:
+        return None
+    if done.returncode < 0:
+        try:
+            name = signal.Signals(-done.returncode).name
+        except ValueError:
+            name = f"signal {-done.returncode}"
+        return f"replaying its log crashed ({name})"
+    lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+    last = lines[-1].strip() if lines else f"exit status {done.returncode}"
+    if "lock" in last.lower():
+        return None  # held by another process: the open in process says so (a private store)
+    return f"replaying its log failed ({last[:200]})"
 
 
 class GraphBroken(RuntimeError):

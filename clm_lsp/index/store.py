@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .graph import SCHEMA_VERSION as GRAPH_SCHEMA
-from .graph import Graph
+from .graph import Graph, replay_log_apart
 from .vectors import VectorStore
 
 try:
@@ -205,6 +205,10 @@ def _open_dir(folder: Path, model_id: str, dimensions: int) -> OpenedStore:
 
 def _open_graph(folder: Path, messages: list[str]) -> Graph:
     path = folder / GRAPH_FILE
+    problem = replay_log_apart(path)
+    if problem is not None:
+        messages.append(f"the index graph {path} was not closed cleanly and {problem}; rebuilding it from the files")
+        _remove(folder, GRAPH_FILE)
     try:
         graph = Graph(path)
         graph.counts()  # reads every table once: a truncated file fails here, not mid-request
@@ -212,7 +216,7 @@ def _open_graph(folder: Path, messages: list[str]) -> Graph:
             raise RuntimeError(f"graph schema {graph.meta('schema')}")
         graph.set_meta("schema", GRAPH_SCHEMA)
         return graph
-    except RuntimeError as exc:
+    except (RuntimeError, IndexError, ValueError) as exc:  # a foreign log: IndexError (unordered_map::at)
         if "lock" in str(exc).lower():
             raise _Locked(f"another process ({exc})") from exc
         messages.append(f"the index graph {path} is unreadable ({first_line(exc)}); rebuilding it from the files")
