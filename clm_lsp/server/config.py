@@ -100,6 +100,9 @@ class SynthesisConfig:
     with the prompt and max_tokens it must fit the model's n_ctx."""
     keep_timeslices: int = _opt(2, low=0, high=1000)
     """"Compress older timeslices" summarises all dated timeslices but the newest this many."""
+    temperature: float = _opt(0.4, kind="number", low=0.0, high=2.0)
+    """Sampling temperature, with a fixed seed (so a run is repeatable): greedy decoding (0)
+    makes a small model loop on the context's labels ("[#Governing-1] [#Governing-2]...")."""
 
 
 @dataclass(frozen=True)

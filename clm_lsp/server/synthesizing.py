@@ -137,7 +137,7 @@ class Synthesizer:
         messages = section_messages(bp.entity.id, heading, ctx.text, placeholder=section.placeholder or not section.text.strip())
         from clm_lsp.llm import GenerateOptions
 
-        options = GenerateOptions(max_tokens=cfg.max_tokens, temperature=0.0)
+        options = GenerateOptions(max_tokens=cfg.max_tokens, temperature=cfg.temperature, seed=0)
         chunks: list[str] = []
         last = 0.0
         progress.report("writing")
