@@ -78,7 +78,8 @@ def test_clean_reply_keeps_prose_only() -> None:
     assert not out.endswith("And then the")
 
 
-@pytest.mark.parametrize("reply", ["", "   \n\n", "## Only a heading\n", "```\n```", "<|im_end|>",
+@pytest.mark.parametrize("reply", ["", "   \n\n", "## Only a heading\n", "```\n```", "<|im_end|>", "[**Governing",
+                                   "[#Governing-1]\n\n[#Governing-2]\n\n[#Governing",
                                    'The following is the rewritten text of the section "## Roles" of the blueprint:'])
 def test_clean_reply_of_nothing_usable_is_empty(reply: str) -> None:
     assert clean_reply(reply, "Governance") == ""
