@@ -85,7 +85,10 @@ async def _compress(ls: ClmLanguageServer, args: list[Any]) -> dict[str, Any]:
     if found is None:
         return refused("no dated timeslice is older than that")
     edit = _edit(ls, bp, TextEdit(bp.uri, found.range, found.new_text))
-    result = await ls.workspace_apply_edit_async(lsp.ApplyWorkspaceEditParams(edit=edit, label="Compress older timeslices"))
+    try:
+        result = await ls.workspace_apply_edit_async(lsp.ApplyWorkspaceEditParams(edit=edit, label="Compress older timeslices"))
+    except Exception as exc:  # noqa: BLE001 - a client that fails the request: nothing was applied
+        return refused(f"the editor did not apply the edit: {exc}")
     if not getattr(result, "applied", False):
         return refused(getattr(result, "failure_reason", None) or "the editor refused the edit")
     return {"applied": True, "reason": "", "summarised": [s.anchor for s in found.sections], "updated": found.updates}
