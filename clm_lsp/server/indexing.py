@@ -32,13 +32,15 @@ from typing import TYPE_CHECKING, Any
 from .embedder_guard import Backoff, EmbedderFailed, GuardedEmbedder
 from .project import Project, uri_to_path
 from .scanning import Progress, warm_navigation
-from .session import reload_from_disk
+from .session import read_disk, reload_from_disk
 
 if TYPE_CHECKING:
     from .server import ClmLanguageServer
 
 log = logging.getLogger(__name__)
 
+BURST_FILES = 32
+"""More files than this in one watcher batch are a burst: one snapshot for all of them."""
 DRAIN_BATCH = 200
 """Files per apply() when pending changes are drained (one transaction each)."""
 UPDATING_AFTER_S = 0.5
@@ -76,6 +78,8 @@ class IndexController:
         enabled = self.server.config.index.enable
         if not enabled:
             self._status("off", message="disabled (set clm.index.enable to true to build the index)")
+        else:
+            self._status("opening")  # at once: "off" until the libraries load would read as disabled
         if enabled or self._needs_watchers():
             self.server.tasks.start(self._start(enabled), name="index:open")
 
@@ -484,12 +488,20 @@ class IndexController:
         self.server.tasks.start(self._apply_disk_batch(project, paths), name="watch:batch")
 
     async def _apply_disk_batch(self, project: Project, paths: list[Any]) -> None:
-        for path in paths:
-            uri = Path(path).resolve().as_uri()
-            if uri in self.server.session.open_docs or not project.contains(uri):
-                continue
-            bp = await reload_from_disk(self.server.session, project, uri)
-            self.file_changed(uri, bp.text if bp is not None else None)
+        uris = list(dict.fromkeys(Path(path).resolve().as_uri() for path in paths))
+        uris = [u for u in uris if u not in self.server.session.open_docs and project.contains(u)]
+        if len(uris) <= BURST_FILES:
+            for uri in uris:
+                bp = await reload_from_disk(self.server.session, project, uri)
+                self.file_changed(uri, bp.text if bp is not None else None)
+        else:
+            # A burst (a checkout): read and parse in a thread, then one new snapshot.
+            parsed = await asyncio.to_thread(lambda: {u: read_disk(project, u) for u in uris})
+            changes = {u: bp for u, bp in parsed.items() if u not in self.server.session.open_docs}  # opened meanwhile: the buffer wins
+            project.replace_many(changes)
+            for uri, bp in changes.items():
+                self.file_changed(uri, bp.text if bp is not None else None)
+            log.info("%d files changed on disk under %s: one new snapshot", len(changes), project.root)
         self.server.extensions["checker"].schedule(project)
         await warm_navigation(project.ws)
 

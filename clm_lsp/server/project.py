@@ -148,6 +148,21 @@ class Project:
         self.generation += 1
         return self._mark(affected(old_ws, self.ws, old, bp))
 
+    def replace_many(self, changes: dict[str, Blueprint | None]) -> None:
+        """Swap in many documents at once (None: gone), as after a scan: one new snapshot
+        built in one pass, every document to be checked again. For a burst of file events
+        (a git checkout): one replace() per file derives a snapshot and an affected set per
+        file, O(files) each, minutes for thousands of files on a large workspace."""
+        docs = dict(self.ws.docs)
+        for uri, bp in changes.items():
+            if bp is None:
+                docs.pop(uri, None)
+            else:
+                docs[uri] = bp
+        self.ws = Workspace.build(docs.values(), self.root_uri, self.settings.format)
+        self.generation += 1
+        self.stale = set(self.ws.docs) | {uri for uri, bp in changes.items() if bp is None and uri in self.problems}
+
     def remove(self, uri: str) -> set[str] | frozenset[str]:
         old_ws, old = self.ws, self.ws.docs.get(uri)
         if old is None:

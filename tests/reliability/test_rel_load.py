@@ -304,8 +304,6 @@ def test_typing_while_the_model_summarises_another_folder(tmp_path: Path) -> Non
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="IndexController.start() imports clm_lsp.index.Indexer (kuzu + lancedb, ~2 s) "
-                   "on the event loop, so every request sent at start-up waits for it (server/indexing.py)")
 def test_requests_are_answered_while_the_index_opens(tmp_path: Path) -> None:
     from load import run_workspace
     from load_kit import hashed_embeddings, hashed_index_options
