@@ -100,8 +100,8 @@ _LEAD_IN = re.compile(
     re.IGNORECASE,
 )
 _LABEL = re.compile(r"^(?:text|answer|output)\s*:\s*", re.IGNORECASE)
-_FULL_LABEL_LINE = re.compile(r"^\s*\[[^\]\n]*\][^\n]*\(full\)\s*$")
-_SUMMARY_LABEL = re.compile(r"^\s*\[[^\]\n]*\][^\n]*?\(summary L\d+[^)\n]*\):\s*")
+_FULL_LABEL_LINE = re.compile(r"^\s*(?:\[[^\]\n]*\][^\n]*|[^\n]*›[^\n]*)\(full\)\s*$")
+_SUMMARY_LABEL = re.compile(r"^\s*[^\n]*?\(summary L\d+[^)\n]*\):\s*")
 _TRUNCATED = re.compile(r"^\s*\[… truncated.*\]\s*$")
 _BRACKETS_ONLY = re.compile(r"^\s*(?=\[)(?:\[[^\]\n]*\]\s*)*(?:\[[^\]\n]*)?\s*$")
 """A line of bracketed labels and nothing else ("[**Kestrel Bay**] [**Kest"): a small model's echo."""

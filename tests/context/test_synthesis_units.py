@@ -92,9 +92,11 @@ def test_clean_reply_drops_copied_context_markup() -> None:
         "[… truncated: ~ of 900 tokens shown; zoom in on [§coop#finance] for the rest]\n"
         "As [§coop#vision] says, members decide.\n"
         "[**Governing**] Coop › Governance (summary L1, extractive): Members vote.\n"
-        "[**Kestrel Bay**]  [**Kest]"
+        "[**Kestrel Bay**]  [**Kest]\n"
+        "Kestrel Bay Fishers' Cooperative › Members (summary L0, extractive): Forty boats.\n"
+        "Coop › Timeslice 2024 (full)"
     )
-    assert clean_reply(reply, "Governance") == "Forty homes.\n\nHomes for all.\nAs [[coop#vision]] says, members decide.\nMembers vote."
+    assert clean_reply(reply, "Governance") == "Forty homes.\n\nHomes for all.\nAs [[coop#vision]] says, members decide.\nMembers vote.\nForty boats."
 
 
 def test_clean_reply_keeps_a_list_and_links() -> None:
