@@ -488,7 +488,12 @@ class IndexController:
         self.server.tasks.start(self._apply_disk_batch(project, paths), name="watch:batch")
 
     async def _apply_disk_batch(self, project: Project, paths: list[Any]) -> None:
-        uris = list(dict.fromkeys(Path(path).resolve().as_uri() for path in paths))
+        await self.reload_changed(project, [Path(path).resolve().as_uri() for path in paths])
+
+    async def reload_changed(self, project: Project, uris: list[str]) -> None:
+        """Files of ``project`` changed on disk (our watcher, or the client's
+        didChangeWatchedFiles): the snapshot, the checker and the index follow."""
+        uris = list(dict.fromkeys(uris))
         uris = [u for u in uris if u not in self.server.session.open_docs and project.contains(u)]
         if len(uris) <= BURST_FILES:
             for uri in uris:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from lsprotocol import types as lsp
 
@@ -66,7 +67,7 @@ def register(server: ClmLanguageServer) -> None:
     @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     async def did_change_watched(ls: ClmLanguageServer, params: lsp.DidChangeWatchedFilesParams) -> None:
         """async: files changed on disk (git checkout, another editor): re-read those not open."""
-        touched: set[int] = set()
+        by_project: dict[int, tuple[Any, list[str]]] = {}
         for event in params.changes:
             uri = canonical_uri(event.uri)
             if uri.endswith("/clm.toml"):
@@ -77,11 +78,10 @@ def register(server: ClmLanguageServer) -> None:
             project = ls.session.project_for(uri)
             if project.root is None:
                 continue
-            bp = await reload_from_disk(ls.session, project, uri)
-            ls.extensions["indexing"].file_changed(uri, bp.text if bp is not None else None)
-            if id(project) not in touched:
-                touched.add(id(project))
-                checker.schedule(project)
+            by_project.setdefault(id(project), (project, []))[1].append(uri)
+        # Per folder: a few files one by one, a burst (a checkout) as one new snapshot.
+        for project, uris in by_project.values():
+            await ls.extensions["indexing"].reload_changed(project, uris)
 
 
 def _rescan(ls: ClmLanguageServer, settings_uri: str) -> None:
