@@ -25,6 +25,8 @@ checks behaviour (answers, drains, bounded memory), not speed.
    writes anchor summaries for a second folder (default settings: index and
    summaries on, MiniLM, SmolLM2); hover and completion p99, how long after the last
    keystroke its diagnostics arrive, RSS, and how much of the time summaries ran.
+4. churn (--only churn): in process, batches of 200 edited files through Indexer.apply
+   on a 1,000-file index until the graph refuses a write (Kuzu's buffer pool).
 """
 
 from __future__ import annotations
@@ -405,6 +407,62 @@ def run_typing(base: Path, *, seconds: float, rate: float = 20.0, kb: int = 200,
     return fig
 
 
+# -- 4. index churn: many updates through one Indexer ----------------------------------------------
+
+
+def run_churn(root: Path, files: int, rounds: int, batch: int = 200, seed: int = 0) -> Figures:
+    """In process, no server: a cold index of `files` blueprints (hashed vectors), then `rounds`
+    batches of `batch` edited files through Indexer.apply (what the server's writer does with a
+    burst); time and RSS per batch, until the first failure. Found: Kuzu's buffer pool
+    (256 MB) fills after a few thousand file updates and the graph can no longer be written."""
+    import psutil
+
+    from clm_lsp.blueprint import DEFAULT_CONFIG
+    from clm_lsp.index import Indexer
+    from load_kit import hashed_vector
+
+    class Hashed:
+        model_id, dimensions = "hashed-64", 64
+
+        def embed_batch(self, texts: list[str]) -> list[list[float]]:
+            return [hashed_vector(t) for t in texts]
+
+    fig = Figures(f"index churn: {files} blueprints, batches of {batch} edited files through Indexer.apply")
+    make_workspace(root, files, 4000, seed)
+    proc = psutil.Process()
+    ix = Indexer(root, Hashed(), DEFAULT_CONFIG)
+    t = time.perf_counter()
+    ix.reconcile()
+    fig.add("cold index s", time.perf_counter() - t, f"{time.perf_counter() - t:.1f} (RSS {proc.memory_info().rss / 2**20:.0f} MB)")
+    paths = blueprint_files(root)
+    rng = random.Random(seed)
+    per_round = []
+    failure = None
+    for n in range(rounds):
+        changes = []
+        for path in rng.sample(paths, min(batch, len(paths))):
+            text = path.read_text(encoding="utf-8") + f"\n\nEdited in round {n}.\n"
+            path.write_text(text, encoding="utf-8")
+            changes.append((path, text))
+        t = time.perf_counter()
+        try:
+            ix.apply(changes)
+        except Exception as exc:  # noqa: BLE001 - the finding: report it and stop
+            failure = f"round {n + 1} ({(n + 1) * batch} file updates): {type(exc).__name__}: {str(exc)[:160]}"
+            break
+        per_round.append((time.perf_counter() - t, proc.memory_info().rss / 2**20))
+    fig.add("rounds done", len(per_round))
+    fig.add("apply s per batch (first / last)", (per_round[0][0], per_round[-1][0]) if per_round else None,
+            f"{per_round[0][0]:.1f} / {per_round[-1][0]:.1f}" if per_round else "-")
+    fig.add("RSS MB after each batch", [round(r) for _t, r in per_round], " ".join(f"{r:.0f}" for _t, r in per_round))
+    fig.add("failure", failure, failure or "none")
+    try:
+        ix.close()
+    except Exception:  # noqa: BLE001 - a broken graph may refuse to close
+        pass
+    return fig
+
+
 # -- the command ---------------------------------------------------------------------------------------
 
 
@@ -416,7 +474,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--typing-s", type=float, default=30.0)
     parser.add_argument("--big-kb", type=int, default=200)
     parser.add_argument("--embedder", choices=("hashed", "minilm"), default="hashed")
-    parser.add_argument("--only", default="workspace,burst,typing")
+    parser.add_argument("--only", default="workspace,burst,typing", help="any of workspace,burst,typing,churn")
+    parser.add_argument("--churn-rounds", type=int, default=40)
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tags", default="A,B", help="names of the two checkouts (new ones when --keep reuses a workspace)")
@@ -442,6 +501,8 @@ def main(argv: list[str] | None = None) -> int:
                     server_nw = server
                     print(run_burst(server_nw, root, args.events, watch=False, tag=tag_disk, seed=args.seed).text(), flush=True)
                     print(f"  server exit status {server_nw.close(60)}")
+        if "churn" in only:
+            print(run_churn(base / "churn", args.files if args.files < 10_000 else 1000, args.churn_rounds).text(), flush=True)
         if "typing" in only:
             fig = run_typing(base / "typing", seconds=args.typing_s, kb=args.big_kb, seed=args.seed)
             print(fig.text())
