@@ -70,6 +70,9 @@ class IndexController:
         self.queued = 0
         """Drains submitted and not finished (clm/status `index.updating` while a burst lasts)."""
         self._said_updating = False
+        self._disk_waiting: dict[int, list[Any]] = {}
+        """Watcher batches waiting for the one being applied, per folder."""
+        self._disk_running: set[int] = set()
 
     # -- life cycle --------------------------------------------------------------------
 
@@ -485,7 +488,19 @@ class IndexController:
             self._watchers.append(watcher)
 
     def _on_disk_batch(self, project: Project, paths: list[Any]) -> None:
-        self.server.tasks.start(self._apply_disk_batch(project, paths), name="watch:batch")
+        """loop: batches that arrive while one is being applied wait and go together (a
+        checkout delivers many batches; each applied alone would restart a full re-check)."""
+        self._disk_waiting.setdefault(id(project), []).extend(paths)
+        if id(project) not in self._disk_running:
+            self._disk_running.add(id(project))
+            self.server.tasks.start(self._apply_disk_batches(project), name="watch:batch")
+
+    async def _apply_disk_batches(self, project: Project) -> None:
+        try:
+            while paths := self._disk_waiting.pop(id(project), None):
+                await self._apply_disk_batch(project, paths)
+        finally:
+            self._disk_running.discard(id(project))
 
     async def _apply_disk_batch(self, project: Project, paths: list[Any]) -> None:
         await self.reload_changed(project, [Path(path).resolve().as_uri() for path in paths])
