@@ -19,12 +19,19 @@ log = logging.getLogger(__name__)
 
 
 class Progress:
-    """A work-done progress the user can cancel; silent when the client cannot show one."""
+    """A work-done progress the user can cancel; silent when the client cannot show one.
 
-    def __init__(self, server: ClmLanguageServer, title: str) -> None:
+    ``on_cancel`` runs when the user cancels it (pygls cancels the token's future on
+    window/workDoneProgress/cancel): the synthesis stops its model with it. A progress
+    without a percentage (``percentage=False``) reports messages only.
+    """
+
+    def __init__(self, server: ClmLanguageServer, title: str, *, on_cancel: Any = None, percentage: bool = True) -> None:
         self.server = server
         self.title = title
         self.token: str | None = None
+        self._on_cancel = on_cancel
+        self._percentage = percentage
 
     async def begin(self) -> None:
         if not self.server.client.work_done_progress:
@@ -36,7 +43,16 @@ class Progress:
             log.info("client refused a progress token: %s", exc)
             return
         self.token = token
-        self.server.work_done_progress.begin(token, lsp.WorkDoneProgressBegin(title=self.title, cancellable=True, percentage=0))
+        future = self.server.work_done_progress.tokens.get(token)
+        if future is not None and self._on_cancel is not None:
+            on_cancel = self._on_cancel
+            future.add_done_callback(lambda f: on_cancel() if f.cancelled() else None)
+        pct = 0 if self._percentage else None
+        self.server.work_done_progress.begin(token, lsp.WorkDoneProgressBegin(title=self.title, cancellable=True, percentage=pct))
+
+    def say(self, message: str) -> None:
+        if self.token is not None:
+            self.server.work_done_progress.report(self.token, lsp.WorkDoneProgressReport(message=message))
 
     def report(self, done: int, total: int) -> None:
         if self.token is not None:
@@ -49,9 +65,9 @@ class Progress:
 
     def end(self, message: str) -> None:
         if self.token is not None:
-            self.server.work_done_progress.end(self.token, lsp.WorkDoneProgressEnd(message=message))
-            self.server.work_done_progress.tokens.pop(self.token, None)
-            self.token = None
+            token, self.token = self.token, None
+            self.server.work_done_progress.end(token, lsp.WorkDoneProgressEnd(message=message))
+            self.server.work_done_progress.tokens.pop(token, None)
 
 
 async def scan_project(server: ClmLanguageServer, project: Project) -> None:

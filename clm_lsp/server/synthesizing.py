@@ -30,7 +30,6 @@ import asyncio
 import contextlib
 import logging
 import time
-import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +43,7 @@ from clm_lsp.context.synthesis_prompts import SYNTHESIS_VERSION, section_message
 from clm_lsp.context.zoom import ViewSpec
 
 from . import convert
+from .scanning import Progress
 
 if TYPE_CHECKING:
     from clm_lsp.llm import CancelToken
@@ -312,38 +312,14 @@ def _refused(reason: str) -> dict[str, Any]:
     return {"applied": False, "reason": reason, "error": reason}
 
 
-class _Progress:
-    """A cancellable work-done progress tied to a CancelToken: the client's cancel stops the model."""
+class _Progress(Progress):
+    """A message-only progress tied to a CancelToken: the client's cancel stops the model."""
 
     def __init__(self, server: ClmLanguageServer, title: str) -> None:
         from clm_lsp.llm import CancelToken
 
-        self.server = server
-        self.title = title
-        self.token: str | None = None
         self.cancel: CancelToken = CancelToken()
+        super().__init__(server, title, on_cancel=self.cancel.cancel, percentage=False)
 
-    async def begin(self) -> None:
-        if not self.server.client.work_done_progress:
-            return
-        token = f"clm-synthesis-{uuid.uuid4()}"
-        try:
-            await self.server.work_done_progress.create_async(token)
-        except Exception as exc:  # noqa: BLE001 - a client may refuse; the work goes on without a bar
-            log.info("client refused a progress token: %s", exc)
-            return
-        self.token = token
-        future = self.server.work_done_progress.tokens.get(token)
-        if future is not None:  # pygls cancels this future on window/workDoneProgress/cancel
-            future.add_done_callback(lambda f: self.cancel.cancel() if f.cancelled() else None)
-        self.server.work_done_progress.begin(token, lsp.WorkDoneProgressBegin(title=self.title, cancellable=True))
-
-    def report(self, message: str) -> None:
-        if self.token is not None:
-            self.server.work_done_progress.report(self.token, lsp.WorkDoneProgressReport(message=message))
-
-    def end(self, message: str) -> None:
-        if self.token is not None:
-            token, self.token = self.token, None
-            self.server.work_done_progress.end(token, lsp.WorkDoneProgressEnd(message=message))
-            self.server.work_done_progress.tokens.pop(token, None)
+    def report(self, message: str) -> None:  # type: ignore[override] - messages, not counts
+        self.say(message)
