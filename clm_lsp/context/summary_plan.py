@@ -100,21 +100,22 @@ def _entities(ws: Workspace) -> dict[str, Blueprint]:
     return out
 
 
-_MEMO: dict[int, tuple[Blueprint, list[Target]]] = {}
+_MEMO: dict[str, tuple[Blueprint, list[Target]]] = {}
 _MEMO_MAX = 50_000
 
 
 def _entity_targets(bp: Blueprint) -> list[Target]:
-    """One blueprint's section targets and its entity target, remembered per blueprint object:
-    a blueprint is immutable and an unchanged document keeps its object from snapshot to
-    snapshot, so planning a large workspace again after one edit redoes one file."""
-    hit = _MEMO.get(id(bp))
+    """One blueprint's section targets and its entity target, remembered for the latest
+    blueprint object of each URI: a blueprint is immutable and an unchanged document keeps
+    its object from snapshot to snapshot, so planning a large workspace again after one
+    edit redoes one file. One entry per URI (never one per keystroke): memory stays bounded."""
+    hit = _MEMO.get(bp.uri)
     if hit is not None and hit[0] is bp:
         return hit[1]
     if len(_MEMO) >= _MEMO_MAX:
         _MEMO.clear()
     targets = _make_entity_targets(bp)
-    _MEMO[id(bp)] = (bp, targets)
+    _MEMO[bp.uri] = (bp, targets)
     return targets
 
 
