@@ -108,8 +108,14 @@ class IndexController:
     def stop(self) -> None:
         self._stopped = True
         self._cancel.set()
-        # Summaries write through our writer: ClmLanguageServer.stop_background stops them
-        # (and the model) before calling this, so the stores close with nothing writing.
+        # Summaries write through our writer and use the model: stop them before the stores close.
+        for name in ("summaries", "model"):
+            part = self.server.extensions.get(name)
+            if part is not None:
+                try:
+                    part.stop() if name == "summaries" else part.close()
+                except Exception:  # noqa: BLE001 - shutting down: log and go on
+                    log.exception("%s did not stop cleanly", name)
         for watcher in self._watchers:
             try:
                 watcher.stop()
