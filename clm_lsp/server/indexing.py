@@ -234,7 +234,7 @@ class IndexController:
         try:
             while self._full_text and not self._stopped:
                 delay = self._backoff.next()
-                log.info("the embedder is tried again in %.0f s", delay)
+                log.info("the embedder is tried again in %g s", delay)
                 await asyncio.sleep(delay)
                 if self._stopped or self._writer is None:
                     return

@@ -149,7 +149,7 @@ class ModelHost:
         if self._failed_at is not None:  # failed again after a retry: wait longer next time
             self._retry_s = min(RETRY_MAX_S, self._retry_s * 2)
         self._failed_at = time.monotonic()
-        log.info("the model is tried again in %.0f s at the earliest", self._retry_s)
+        log.info("the model is tried again in %g s at the earliest", self._retry_s)
         self._set_state("failed", message)
         self.server.show_once(message)
 

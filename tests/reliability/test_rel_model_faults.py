@@ -72,7 +72,7 @@ def test_a_garbage_embedder_falls_back_to_a_full_text_index(small: Path) -> None
     shown = [n["params"]["message"] for n in server.notifications if n.get("method") == "window/showMessage"]
     assert len([m for m in shown if "full-text only" in m]) == 1, shown
     log = "\n".join(n["params"]["message"] for n in server.notifications if n.get("method") == "window/logMessage")
-    delays = [float(x) for x in re.findall(r"the embedder is tried again in (\d+) s", log)]
+    delays = [float(x) for x in re.findall(r"the embedder is tried again in ([\d.]+) s", log)]
     retries = log.count("the embedder still fails")
     assert retries >= 2, log[-3000:]
     assert delays[:3] == sorted(delays[:3]) and delays[0] < delays[-1], delays  # it backs off
@@ -115,9 +115,12 @@ def test_an_endpoint_fault_through_the_server_is_one_message_and_hover_keeps_its
             server.open(path.as_uri(), text)
             line = text.split("\n").index("## Vision")
             hover_ms = []
-            end = time.monotonic() + 6
+            # At least 6 s of hovers; then on until the model has failed twice (its backoff
+            # is what is checked), up to 40 s: a loaded machine may start the model late.
+            start = time.monotonic()
             version = 1
-            while time.monotonic() < end:
+            while time.monotonic() < start + 6 or (fault != "endless stream" and _retries_logged(server) < 2
+                                                   and time.monotonic() < start + 40):
                 t = time.perf_counter()
                 hover = server.result("textDocument/hover", {"textDocument": {"uri": path.as_uri()}, "position": {"line": line, "character": 3}})
                 hover_ms.append((time.perf_counter() - t) * 1000)
@@ -133,7 +136,7 @@ def test_an_endpoint_fault_through_the_server_is_one_message_and_hover_keeps_its
     shown = [n["params"]["message"] for n in server.notifications if n.get("method") == "window/showMessage"]
     about_model = [m for m in shown if "the model" in m]
     log = "\n".join(n["params"]["message"] for n in server.notifications if n.get("method") == "window/logMessage")
-    delays = [float(x) for x in re.findall(r"the model is tried again in (\d+) s", log)]
+    delays = [float(x) for x in re.findall(r"the model is tried again in ([\d.]+) s", log)]
     print(f"\n{fault}: {len(hover_ms)} hovers, p50 {hover_ms[len(hover_ms) // 2]:.1f} / p99 {p99:.1f} ms; "
           f"messages: {shown}; model retry delays: {delays}")
     assert p99 < 250, f"hover p99 {p99:.0f} ms: a request waited on the endpoint"
@@ -144,6 +147,11 @@ def test_an_endpoint_fault_through_the_server_is_one_message_and_hover_keeps_its
     if fault != "endless stream":  # an endless stream is cut off and used, not a failure
         assert len(about_model) == 1, shown
         assert len(delays) >= 2 and delays == sorted(delays) and delays[-1] > delays[0], delays
+
+
+def _retries_logged(server: RawServer) -> int:
+    return sum("the model is tried again in" in n["params"]["message"] for n in server.notifications
+               if n.get("method") == "window/logMessage")
 
 
 def _model_states(server: RawServer) -> list[str]:
