@@ -10,6 +10,16 @@ paths of ``*.blueprint.md`` files that were created, modified, moved or
 deleted. A folder that is deleted or moved away is reported as the blueprint
 files that were known below it. The server hops to its event loop from there
 (``loop.call_soon_threadsafe``); nothing else should happen on this thread.
+
+Lost events: a burst larger than the kernel's inotify queue
+(``fs.inotify.max_queued_events``, 16,384 by default: a checkout of 5,000 files
+is about 20,000 events) makes the kernel drop events. watchdog only logs that
+(and re-adds its watches), so a logging hook tells every watcher; the next flush
+then walks the folder on the flusher thread and compares each file's
+(mtime_ns, size) with what the watcher last handed on, and adds the files that
+differ, appeared or vanished to the batch. Nothing is missed silently; a file
+rewritten with the same size within the filesystem's timestamp granularity of
+the last look is the one case a stat cannot tell.
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -27,6 +38,9 @@ from watchdog.observers import Observer
 from clm_lsp.workspace_io import BLUEPRINT_SUFFIX, SKIP_DIRS
 
 log = logging.getLogger(__name__)
+
+Stat = tuple[int, int]
+"""(mtime_ns, size) of a file, as last handed on."""
 
 
 class Watcher:
@@ -45,7 +59,11 @@ class Watcher:
         self.max_delay_s = max(max_delay_s, debounce_s)
         self._ignore = tuple(Path(p).resolve() for p in ignore)
         self._pending: set[str] = set()
-        self._known: set[str] = set()
+        self._known: dict[str, Stat] = {}
+        """What was last handed on, per blueprint path: compared with the disk after lost events."""
+        self._lost = False
+        self.rescans = 0
+        """Rescans done after lost events (clm/status and the tests read it)."""
         self._first = self._last = 0.0
         self._cond = threading.Condition()
         self._stopping = False
@@ -54,7 +72,8 @@ class Watcher:
 
     def start(self) -> None:
         """Start watching (recursively). Raises OSError when the folder cannot be watched."""
-        self._known = set(self._scan(self.root))
+        self._known = _stats(self._scan(self.root))
+        _watch_for_lost_events(self)
         observer = Observer()
         observer.schedule(_Handler(self), str(self.root), recursive=True)
         observer.daemon = True
@@ -64,6 +83,7 @@ class Watcher:
         self._flusher.start()
 
     def stop(self) -> None:
+        _LIVE.discard(self)
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
@@ -72,6 +92,18 @@ class Watcher:
             self._observer.join(timeout=5)
         if self._flusher is not None:
             self._flusher.join(timeout=5)
+
+    def events_lost(self) -> None:
+        """Any thread: the kernel dropped events; the next flush compares the folder with the disk.
+
+        Counts as an event for the debounce, so the rescan waits for the burst to quiet down."""
+        now = time.monotonic()
+        with self._cond:
+            if not self._pending and not self._lost:
+                self._first = now
+            self._lost = True
+            self._last = now
+            self._cond.notify_all()
 
     # -- the observer thread ------------------------------------------------------------------
 
@@ -110,7 +142,7 @@ class Watcher:
         """Blueprint files under a folder that appeared (scan it) or vanished (what we knew there)."""
         prefix = folder.rstrip(os.sep) + os.sep
         with self._cond:  # _known is updated by the flusher thread
-            known = {p for p in self._known if p.startswith(prefix)}
+            known = {p for p in list(self._known) if p.startswith(prefix)}
         return known | set(self._scan(Path(folder))) if os.path.isdir(folder) else known
 
     def _scan(self, folder: Path) -> list[str]:
@@ -125,7 +157,7 @@ class Watcher:
     def _run(self) -> None:
         while True:
             with self._cond:
-                while not self._stopping and not self._pending:
+                while not self._stopping and not self._pending and not self._lost:
                     self._cond.wait()
                 if self._stopping:
                     return
@@ -135,21 +167,78 @@ class Watcher:
                 if now < min(quiet_at, cap_at):
                     self._cond.wait(timeout=min(quiet_at, cap_at) - now)
                     continue
-                batch, self._pending = sorted(self._pending), set()
-            self._deliver(batch)
+                paths, self._pending = self._pending, set()
+                lost, self._lost = self._lost, False
+            if lost:
+                paths |= self._differences()
+            if paths:
+                self._deliver(sorted(paths))
+
+    def _differences(self) -> set[str]:
+        """Flusher thread, after lost events: the blueprint files whose (mtime_ns, size) differ
+        from what was last handed on, new ones and vanished ones."""
+        start = time.perf_counter()
+        disk = _stats(p for p in self._scan(self.root) if not self._ignored(p, False))
+        with self._cond:
+            known = dict(self._known)
+        changed = {p for p, st in disk.items() if known.get(p) != st} | (set(known) - set(disk))
+        self.rescans += 1
+        log.warning("file events were lost (the kernel's inotify queue overflowed): %s compared with the disk in %.1f s, "
+                    "%d files differ", self.root, time.perf_counter() - start, len(changed))
+        return changed
 
     def _deliver(self, batch: list[str]) -> None:
-        exists = {path: os.path.exists(path) for path in batch}
+        stats = _stats(batch)
         with self._cond:
-            for path, there in exists.items():
-                if there:
-                    self._known.add(path)
+            for path in batch:
+                if path in stats:
+                    self._known[path] = stats[path]
                 else:
-                    self._known.discard(path)
+                    self._known.pop(path, None)
         try:
             self.on_batch([Path(p) for p in batch])
         except Exception:  # noqa: BLE001 - a failing consumer must not stop the watching
             log.exception("file-change handler failed for %d paths", len(batch))
+
+
+def _stats(paths: Iterable[str]) -> dict[str, Stat]:
+    """(mtime_ns, size) of those paths that are files now."""
+    out: dict[str, Stat] = {}
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        out[path] = (st.st_mtime_ns, st.st_size)
+    return out
+
+
+_LIVE: weakref.WeakSet[Watcher] = weakref.WeakSet()
+_HOOKED = threading.Lock()
+
+
+class _LostEvents(logging.Handler):
+    """watchdog's inotify backend logs an overflow of the kernel queue and calls no handler:
+    this hook turns that log record into :meth:`Watcher.events_lost` for every live watcher
+    (the record does not say which inotify instance overflowed; a rescan is cheap)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "overflow" in str(record.msg).lower():
+            for watcher in list(_LIVE):
+                watcher.events_lost()
+
+
+_OVERFLOW_LOGGER = "watchdog.observers.inotify_c"
+
+
+def _watch_for_lost_events(watcher: Watcher) -> None:
+    _LIVE.add(watcher)
+    with _HOOKED:
+        logger = logging.getLogger(_OVERFLOW_LOGGER)
+        if not any(isinstance(h, _LostEvents) for h in logger.handlers):
+            logger.addHandler(_LostEvents(logging.WARNING))
+        if logger.getEffectiveLevel() > logging.WARNING:
+            logger.setLevel(logging.WARNING)  # a quieter root must not hide the overflow from the hook
 
 
 class _Handler(FileSystemEventHandler):

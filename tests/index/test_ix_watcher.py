@@ -7,6 +7,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from ix_helpers import blueprint
 
 from clm_lsp.index import Watcher
@@ -105,3 +106,114 @@ def test_stop_is_prompt_and_idempotent(tmp_path):
     watcher.stop()
     watcher.stop()
     assert time.perf_counter() - start < 5
+
+
+# -- lost events: the kernel's inotify queue overflowed ------------------------------------------
+
+
+def _disk(root: Path) -> dict[Path, str]:
+    return {p: p.read_text(encoding="utf-8") for p in root.rglob("*.blueprint.md") if ".clm" not in p.parts}
+
+
+def _follow(snapshot: dict[Path, str], batches: list[list[Path]]) -> dict[Path, str]:
+    """What a consumer that re-reads every reported path ends up holding."""
+    out = dict(snapshot)
+    for path in (p for batch in batches for p in batch):
+        if path.exists():
+            out[path] = path.read_text(encoding="utf-8")
+        else:
+            out.pop(path, None)
+    return out
+
+
+def test_lost_events_are_recovered_by_comparing_the_folder_with_the_disk(tmp_path):
+    """Events really are lost (the observer stops watching), then watchdog's overflow
+    warning arrives through its own logger: the batch names exactly what differs."""
+    import logging
+
+    for name in ("keep", "edit", "gone"):
+        (tmp_path / f"{name}.blueprint.md").write_text(blueprint(name))
+    before = _disk(tmp_path)
+    watcher, got = _watch(tmp_path, debounce=0.2)
+    try:
+        watcher._observer.unschedule_all()  # from here on the kernel's events never reach us
+        (tmp_path / "edit.blueprint.md").write_text(blueprint("edit", body="## Notes\nlonger now\n"))
+        (tmp_path / "gone.blueprint.md").unlink()
+        (tmp_path / "sub").mkdir()
+        (tmp_path / "sub" / "new.blueprint.md").write_text(blueprint("new"))
+        (tmp_path / ".clm").mkdir()
+        (tmp_path / ".clm" / "x.blueprint.md").write_text("the store's own files")
+        time.sleep(0.5)
+        assert got.batches == []
+        logging.getLogger("watchdog.observers.inotify_c").warning("Inotify queue overflowed; filesystem events were lost")
+        batches = got.wait()
+    finally:
+        watcher.stop()
+    root = tmp_path.resolve()
+    assert batches == [[root / "edit.blueprint.md", root / "gone.blueprint.md", root / "sub" / "new.blueprint.md"]]
+    assert watcher.rescans == 1
+    assert _follow({p.resolve(): t for p, t in before.items()}, batches) == {p.resolve(): t for p, t in _disk(tmp_path).items()}
+
+
+CHILD = r"""
+import json, sys, time
+from pathlib import Path
+from clm_lsp.index import Watcher
+def on_batch(paths):
+    print(json.dumps([str(p) for p in paths]), flush=True)
+w = Watcher(Path(sys.argv[1]), on_batch, debounce_s=0.5)
+w.start()
+print("ready", flush=True)
+for line in sys.stdin:
+    print(json.dumps({"rescans": w.rescans}), flush=True)
+    break
+w.stop()
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/sys/fs/inotify/max_queued_events").exists(), reason="inotify only")
+def test_a_real_inotify_overflow_misses_no_file(tmp_path):
+    """A watcher process is paused (SIGSTOP) while more files are written than the kernel's
+    queue holds, so the kernel really drops events; once resumed, every file is reported."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    queue = int(Path("/proc/sys/fs/inotify/max_queued_events").read_text())
+    files = queue // 3 + 200  # create + open + modify + close_write: 4 events a file
+    if files > 20_000:
+        pytest.skip(f"max_queued_events is {queue}: too many files to overflow it here")
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "old.blueprint.md").write_text(blueprint("old"))
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(root)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        os.kill(proc.pid, signal.SIGSTOP)
+        try:
+            for i in range(files):
+                (root / f"f{i:05d}.blueprint.md").write_text(f"---\nid: f{i:05d}\ntitle: F\nscale: organization\n---\n# F\n")
+            (root / "old.blueprint.md").unlink()
+        finally:
+            os.kill(proc.pid, signal.SIGCONT)
+        seen: set[str] = set()
+        deadline = time.monotonic() + 60
+        want = {str((root / f"f{i:05d}.blueprint.md").resolve()) for i in range(files)} | {str((root / "old.blueprint.md").resolve())}
+        import selectors
+
+        sel = selectors.DefaultSelector()
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        while seen != want and time.monotonic() < deadline:
+            if sel.select(timeout=1):
+                seen.update(json.loads(proc.stdout.readline()))
+        proc.stdin.write("done\n")
+        proc.stdin.flush()
+        tail = proc.stdout.read()
+    finally:
+        proc.kill()
+        proc.wait()
+    assert seen == want, f"{len(want - seen)} of {len(want)} files never reported"
+    rescans = json.loads(tail.strip().splitlines()[-1])["rescans"]
+    assert rescans >= 1, "the kernel queue did not overflow: the test proves nothing here"
