@@ -72,7 +72,7 @@ class GraphSummaries:
     async def load_current(self, ws: Workspace, cache: SummaryCache) -> int:
         """Fill ``cache`` with the stored summaries that still stand for ``ws`` (at startup)."""
         targets = plan(ws)
-        found = await self.run(lambda g: _stored_chains(g, targets))
+        found = await _stored_chains(self.run, targets)
         loaded = 0
         for target in targets:  # dependency order: inputs are in the cache before their users
             for row in found.get(target.key, []):
@@ -85,22 +85,32 @@ class GraphSummaries:
         return loaded
 
 
-def _stored_chains(graph: Any, targets: Iterable[Target]) -> dict[str, list[SummaryRow]]:
+CHAIN_SLICE = 256
+"""Nodes looked up per ``run`` call: the server's index writer takes queued file updates
+between slices (a 10,000-file folder has 130,000 sections: one call held the writer, and
+every index update of a checkout behind it, for minutes; docs/reliability.md, Load)."""
+
+
+async def _stored_chains(run: Run, targets: Iterable[Target]) -> dict[str, list[SummaryRow]]:
     """target key -> candidate rows of this prompt version, following SUMMARIZES upwards
     from each section (one query per node: no Cypher outside the index package)."""
     out: dict[str, list[SummaryRow]] = {}
     by_key = {t.key: t for t in targets}
+    if not by_key or not await run(lambda g: g.counts()["summaries"]):
+        return out  # nothing stored (summaries off, a new folder): no per-section lookups
     frontier = [t.section_id for t in by_key.values() if t.level == 0]
     seen: set[str] = set()
     while frontier:
         nxt: list[str] = []
-        for node in frontier:
-            for row in graph.summaries_of(node):
-                if row.id in seen or base_version(row.prompt_version) != PROMPT_VERSION:
-                    continue
-                seen.add(row.id)
-                if key_of(row.id) in by_key:
-                    out.setdefault(key_of(row.id), []).append(row)
-                    nxt.append(row.id)
+        for i in range(0, len(frontier), CHAIN_SLICE):
+            part = frontier[i : i + CHAIN_SLICE]
+            for rows in await run(lambda g, part=part: [g.summaries_of(node) for node in part]):
+                for row in rows:
+                    if row.id in seen or base_version(row.prompt_version) != PROMPT_VERSION:
+                        continue
+                    seen.add(row.id)
+                    if key_of(row.id) in by_key:
+                        out.setdefault(key_of(row.id), []).append(row)
+                        nxt.append(row.id)
         frontier = nxt
     return out
