@@ -10,13 +10,19 @@ logically immutable.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 
 from .config import DEFAULT_CONFIG, FormatConfig
 from .model import Blueprint, Link, LinkKind, Section
+
+_T = TypeVar("_T")
+
+ENTITY_DERIVED = "entities:"
+"""Prefix of ``Workspace.derived`` names whose value depends only on the ids and titles."""
 
 PathKey = tuple[str, str, str]
 """(scheme, authority, unquoted path): how two spellings of one URI compare equal."""
@@ -93,6 +99,12 @@ class Workspace:
             # did-you-mean cache stays valid and the reverse index needs a local patch only.
             if "suggest" in self._lazy:
                 lazy["suggest"] = self._lazy["suggest"]
+            if "ids" in self._lazy:
+                lazy["ids"] = self._lazy["ids"]
+            if old.entity.title == bp.entity.title:
+                # An edit below the front matter (most keystrokes): what is derived from the
+                # ids and titles alone (completion's search index) stays valid.
+                lazy.update((k, v) for k, v in self._lazy.items() if k.startswith(ENTITY_DERIVED))
         new = Workspace(docs, self.root_uri, self.config, ids, paths, lazy)
         if old is not None and old_id == bp.entity.id and "reverse" in self._lazy:
             lazy["reverse"] = new._patched_reverse(self, old, bp)
@@ -127,6 +139,16 @@ class Workspace:
         if ids is None:
             ids = self._lazy["ids"] = sorted(self._ids)
         return ids  # type: ignore[return-value]
+
+    def derived(self, name: str, build: Callable[[Workspace], _T]) -> _T:
+        """``build(self)``, computed once per snapshot and cached on it (derived data for request
+        logic outside the core). A name starting with ``ENTITY_DERIVED`` promises the value
+        depends only on the ids and titles: ``with_document`` hands it to the next snapshot
+        while those stay the same. Building it twice (a worker thread and the loop) is harmless."""
+        found = self._lazy.get(name)
+        if found is None:
+            found = self._lazy[name] = build(self)
+        return found  # type: ignore[return-value]
 
     def uris_for_id(self, entity_id: str) -> tuple[str, ...]:
         return self._ids.get(entity_id, ())

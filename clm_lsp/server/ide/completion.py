@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from clm_lsp.blueprint import Blueprint, Position, Range, SectionKind, Workspace, display_title
+from clm_lsp.blueprint.workspace import ENTITY_DERIVED
 
 from . import fuzzy
 from .textutil import line_index
@@ -69,10 +70,9 @@ def _closing(line: str, rng: Range, stops: str) -> str:
 
 def _entities(ws: Workspace, typed: str, rng: Range, line: str, limit: int) -> Completions:
     close = _closing(line, rng, "]#|")
-    search_keys = _search_keys(ws)
     # A screenful of prefix/substring matches is plenty while typing: scattered matches only
     # come in when those are few (the list is marked incomplete, so narrowing asks again).
-    found, more = fuzzy.rank(typed.strip(), ws.entity_ids(), lambda i: search_keys.get(i, (i,)), limit, keys_lowered=True, enough=min(limit, 20))
+    found, more = entity_index(ws).rank(typed.strip(), limit, enough=min(limit, 20))
     items = []
     for n, entity_id in enumerate(found):
         bp = ws.entity(entity_id)
@@ -83,20 +83,23 @@ def _entities(ws: Workspace, typed: str, rng: Range, line: str, limit: int) -> C
     return Completions(items, more)
 
 
-_KEYS: list[object] = [None, {}]
+def entity_index(ws: Workspace) -> fuzzy.Index[str]:
+    """Every id, searched by id and title: built once per snapshot and kept across edits that
+    leave the ids and titles alone (tens of ms at 10,000 files; a query then takes well under 1 ms)."""
+    return ws.derived(ENTITY_DERIVED + "completion", _build_entity_index)
 
 
-def _search_keys(ws: Workspace) -> dict[str, tuple[str, str]]:
-    """id -> (id, title) in lowercase for the snapshot's ids, kept while requests hit the same
-    snapshot (repeated completions between two edits); an edit makes a new snapshot and a new map."""
-    ids = ws.entity_ids()
-    if _KEYS[0] is not ids:
-        keys = {}
-        for entity_id in ids:
-            bp = ws.entity(entity_id)
-            keys[entity_id] = (entity_id.lower(), ((bp.entity.title or "") if bp is not None else "").lower())
-        _KEYS[:] = [ids, keys]
-    return _KEYS[1]  # type: ignore[return-value]
+def _build_entity_index(ws: Workspace) -> fuzzy.Index[str]:
+    def keys(entity_id: str) -> tuple[str, ...]:
+        bp = ws.entity(entity_id)
+        return (entity_id, (bp.entity.title or "") if bp is not None else "")
+
+    return fuzzy.Index(ws.entity_ids(), keys)
+
+
+def _parent_index(ws: Workspace) -> fuzzy.Index[str]:
+    """Every id, searched by id alone (a `parent:` value is an id)."""
+    return ws.derived(ENTITY_DERIVED + "parents", lambda w: fuzzy.Index(w.entity_ids(), lambda i: (i,)))
 
 
 def _anchors(ws: Workspace, bp: Blueprint, entity: str, partial: str, rng: Range, limit: int) -> Completions:
@@ -138,8 +141,13 @@ def _front_matter(ws: Workspace, bp: Blueprint, pos: Position, line: str, before
 
 def _parents(ws: Workspace, bp: Blueprint, typed: str, rng: Range, limit: int) -> Completions:
     own_rank = ws.config.scale_rank(bp.entity.scale)
-    ids = [i for i in ws.entity_ids() if i != bp.entity.id]
-    found, more = fuzzy.rank(typed, ids, lambda i: (i,), limit)
+    # One more than asked for: the document's own id may be among them, and is left out.
+    found, more = _parent_index(ws).rank(typed, limit + 1)
+    if bp.entity.id in found:
+        found.remove(bp.entity.id)
+    else:
+        more = more or len(found) > limit
+    found = found[:limit]
 
     def fits(entity_id: str) -> bool:
         parent = ws.entity(entity_id)
