@@ -503,7 +503,9 @@ class IndexController:
             self._disk_running.discard(id(project))
 
     async def _apply_disk_batch(self, project: Project, paths: list[Any]) -> None:
-        await self.reload_changed(project, [Path(path).resolve().as_uri() for path in paths])
+        # resolve() is a few system calls a path: for a checkout's thousands, not on the loop.
+        uris = await asyncio.to_thread(lambda: [Path(path).resolve().as_uri() for path in paths])
+        await self.reload_changed(project, uris)
 
     async def reload_changed(self, project: Project, uris: list[str]) -> None:
         """Files of ``project`` changed on disk (our watcher, or the client's
