@@ -20,6 +20,7 @@ block quotes are not recognised; reference-style link definitions are text.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 _FENCE = re.compile(r"(`{3,}|~{3,})(.*)")
@@ -56,11 +57,21 @@ class Heading:
     setext: bool = False
 
 
+Mark = tuple[int, tuple[int, ...], int, int]
+"""(line, open list items' content indents, headings so far, runs so far) after a blank line
+outside any fence or HTML block: there the scanner's whole state is the list indents (no
+paragraph, no run, no fence), so a re-scan may start after such a line (incremental.py)."""
+
+
 @dataclass(slots=True)
 class Scan:
     headings: list[Heading]
     runs: list[tuple[int, int]]
     """[first, end) line ranges of inline text in which links may occur."""
+    marks: list[Mark]
+    """Resumable points, in line order."""
+    stopped: Mark | None = None
+    """The mark at which ``stop`` ended a partial scan (None: scanned to the end)."""
 
 
 def _indent(line: str) -> int:
@@ -119,6 +130,8 @@ class _Scanner:
         self.run_start: int | None = None
         self.lists: list[int] = []  # content indents of open list items, innermost last
         self.blank_before = True
+        self.marks: list[Mark] = []
+        self.stop: Callable[[Mark], bool] | None = None
 
     def _end_run(self, i: int) -> None:
         if self.run_start is not None:
@@ -149,6 +162,10 @@ class _Scanner:
             elif not content:
                 self._interrupt(i)
                 self.blank_before = True
+                mark = (i, tuple(self.lists), len(self.headings), len(self.runs))
+                self.marks.append(mark)
+                if self.stop is not None and self.stop(mark):
+                    return Scan(self.headings, self.runs, self.marks, mark)
                 continue
             elif (
                 # Fast path: plain prose continuing a paragraph (most lines of real text).
@@ -164,7 +181,7 @@ class _Scanner:
                 self._line(i, line, content)
             self.blank_before = False
         self._end_run(len(lines))
-        return Scan(self.headings, self.runs)
+        return Scan(self.headings, self.runs, self.marks)
 
     def _in_html(self, line: str, content: str) -> bool:
         """Consume a line of the open HTML block; False when the block ended before it."""
@@ -320,3 +337,21 @@ class _Scanner:
 def scan_blocks(lines: list[str], start: int = 0) -> Scan:
     """Headings (top level only) and link-bearing line runs of ``lines[start:]``."""
     return _Scanner(lines, start).scan()
+
+
+def rescan_from(lines: list[str], prefix: Scan, k: int, start: int, stop: Callable[[Mark], bool]) -> Scan:
+    """Scan ``lines`` from just after ``prefix.marks[k]`` (k < 0: from ``start``, the body's
+    first line), carrying ``prefix``'s headings, runs and marks up to that mark, until
+    ``stop`` accepts a mark (``Scan.stopped``) or the text ends. Equal to a full scan up to
+    there: at a mark the scanner's state is only the list indents the mark holds."""
+    if k < 0:
+        scanner = _Scanner(lines, start)
+    else:
+        line, lists, n_headings, n_runs = prefix.marks[k]
+        scanner = _Scanner(lines, line + 1)
+        scanner.lists = list(lists)
+        scanner.headings = prefix.headings[:n_headings]
+        scanner.runs = prefix.runs[:n_runs]
+        scanner.marks = prefix.marks[: k + 1]
+    scanner.stop = stop
+    return scanner.scan()

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import bisect
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from . import codes
-from .blocks import scan_blocks
+from .blocks import Scan, scan_blocks
 from .config import DEFAULT_CONFIG, FormatConfig
 from .fields import entity_from
-from .frontmatter import read_front_matter
+from .frontmatter import FrontMatterResult, read_front_matter
 from .inline import RawLink, classify_destination, find_links, parse_wiki_target
 from .model import Blueprint, Entity, Link, LinkKind, Position, Problem, Range, Section
 from .positions import split_lines
-from .sections import build_sections
+from .sections import SectionTree, build_sections
 
 log = logging.getLogger(__name__)
 _BOM = "\ufeff"
@@ -72,29 +73,70 @@ def _decode(data: bytes, uri: str, config: FormatConfig) -> str | Blueprint:
 
 
 def _parse(text: str | bytes, uri: str, config: FormatConfig) -> Blueprint:
+    return parse_parts(text, uri, config)[0]
+
+
+@dataclass(slots=True)
+class Parts:
+    """What a parse found on the way, kept so the next edit can re-parse only what it touched
+    (incremental.py). Never shared: a new parse makes new parts."""
+
+    lines: list[str]
+    fm: FrontMatterResult
+    scan: Scan
+    link_problems: list[Problem]
+    """Problems found while reading links (in the order a full parse finds them)."""
+
+
+def parse_parts(text: str | bytes, uri: str, config: FormatConfig) -> tuple[Blueprint, Parts | None]:
+    """``parse`` without the last line of defence, with its parts (None for a skipped file)."""
     if isinstance(text, (bytes, bytearray, memoryview)):
         decoded = _decode(bytes(text), uri, config)
         if isinstance(decoded, Blueprint):
-            return decoded
+            return decoded, None
         text = decoded
-    if len(text) > config.max_bytes // 4 and len(text.encode("utf-8", "surrogatepass")) > config.max_bytes:
-        msg = f"File is over the {config.max_bytes:,}-byte limit; it is not analysed."
-        return _skipped(uri, text, _problem(codes.TOO_LARGE, Range.of(0, 0), msg))
-    if "\x00" in text:
-        msg = "File contains NUL characters: it looks binary, not a blueprint; skipped."
-        return _skipped(uri, text, _problem(codes.NOT_TEXT, Range.of(0, 0), msg))
+    skipped = too_large_or_binary(text, uri, config)
+    if skipped is not None:
+        return skipped, None
     lines = split_lines(text)
     # An editor may hand us a BOM it did not show; the front matter test must not trip on it.
     fm_lines = [lines[0].removeprefix(_BOM), *lines[1:]] if lines[0].startswith(_BOM) else lines
     fm = read_front_matter(fm_lines, config)
     scan = scan_blocks(lines, fm.body_start)
     tree = build_sections(scan.headings, lines, uri)
+    link_problems: list[Problem] = []
+    links = _links(lines, scan.runs, tree.sections, link_problems)
+    bp = assemble(text, uri, config, lines, fm, tree, links, link_problems)
+    return bp, Parts(lines, fm, scan, link_problems)
+
+
+def too_large_or_binary(text: str, uri: str, config: FormatConfig) -> Blueprint | None:
+    if len(text) > config.max_bytes // 4 and len(text.encode("utf-8", "surrogatepass")) > config.max_bytes:
+        msg = f"File is over the {config.max_bytes:,}-byte limit; it is not analysed."
+        return _skipped(uri, text, _problem(codes.TOO_LARGE, Range.of(0, 0), msg))
+    if "\x00" in text:
+        msg = "File contains NUL characters: it looks binary, not a blueprint; skipped."
+        return _skipped(uri, text, _problem(codes.NOT_TEXT, Range.of(0, 0), msg))
+    return None
+
+
+def assemble(
+    text: str,
+    uri: str,
+    config: FormatConfig,
+    lines: list[str],
+    fm: FrontMatterResult,
+    tree: SectionTree,
+    links: list[Link],
+    link_problems: list[Problem],
+) -> Blueprint:
+    """The Blueprint from its parts; the problems in the one order every parse gives them."""
     entity, field_problems = entity_from(fm.front_matter, tree.title, config)
     problems: list[Problem] = [*fm.problems, *field_problems, *tree.problems]
     if entity.title is None and tree.title_range is None:
         msg = "No title: start the body with a `# Title` heading, or add `title:` to the front matter."
         problems.append(_problem(codes.TITLE, Range.of(fm.body_start if fm.body_start < len(lines) else 0, 0), msg))
-    links = _links(lines, scan.runs, tree.sections, problems)
+    problems.extend(link_problems)
     problems.sort(key=lambda p: (p.range.start, p.code))
     extra: dict[str, Any] = {}
     if tree.title_anchor is not None:

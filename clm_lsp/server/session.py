@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 from clm_lsp.blueprint import Blueprint, FormatConfig, LineIndex, Workspace, parse
+from clm_lsp.blueprint.incremental import reparse
+from clm_lsp.blueprint.parser import Parts, parse_parts
 from clm_lsp.workspace_io import read_limited
 
 from .project import Project, canonical_uri, uri_to_path
@@ -24,14 +25,85 @@ ClientRange = tuple[int, int, int, int]
 """(start line, start character, end line, end character) in the client's encoding."""
 
 
-@dataclass
 class OpenDocument:
-    uri: str
-    client_uri: str
-    """The URI as the client spelt it (used when talking back about this document)."""
-    text: str
-    version: int
-    parsed: bool = False
+    """One open buffer. Its text is kept as lines (a keystroke splices one or two lines in
+    place, no O(file) work) and joined only when read; a text with a carriage return
+    anywhere keeps the plain string instead, edited and parsed whole (lines would lose
+    which terminator each line had)."""
+
+    __slots__ = ("uri", "client_uri", "version", "parsed", "lines", "_text", "base", "lo", "tail")
+
+    def __init__(self, uri: str, client_uri: str, text: str, version: int) -> None:
+        self.uri = uri
+        self.client_uri = client_uri
+        """The URI as the client spelt it (used when talking back about this document)."""
+        self.version = version
+        self.parsed = False
+        self._text: str | None = text
+        self.lines: list[str] | None = None if "\r" in text else text.split("\n")
+        self.base: tuple[Blueprint, Parts, FormatConfig] | None = None
+        """The last parse of this buffer and its parts, for the next incremental re-parse."""
+        self.lo = self.tail = 0
+        """Since ``base``: lines before ``lo`` and the last ``tail`` lines are unchanged."""
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            assert self.lines is not None
+            self._text = "\n".join(self.lines)
+        return self._text
+
+    @text.setter
+    def text(self, text: str) -> None:
+        self._text = text
+        self.lines = None if "\r" in text else text.split("\n")
+        self.base = None
+
+    def splice(self, rng: ClientRange, new_text: str, encoding: str) -> None:
+        """Apply one ranged change (LSP clamps positions past a line's or the text's end)."""
+        lines = self.lines
+        if lines is None or "\r" in new_text:
+            self.text = apply_change(self.text, rng, new_text, encoding)
+            return
+        (a, ca), (b, cb) = _at(lines, rng[0], rng[1], encoding), _at(lines, rng[2], rng[3], encoding)
+        if (b, cb) < (a, ca):  # a reversed range from a confused client: treat it as the same span
+            (a, ca), (b, cb) = (b, cb), (a, ca)
+        if self.base is not None:
+            self.lo = min(self.lo, a)
+            self.tail = min(self.tail, len(lines) - b - 1)
+        lines[a : b + 1] = (lines[a][:ca] + new_text + lines[b][cb:]).split("\n")
+        self._text = None
+
+    def parsed_as(self, bp: Blueprint, parts: Parts | None, fmt: FormatConfig) -> None:
+        """Remember a parse of the current text as the base of the next re-parse."""
+        self.parsed = True
+        if parts is None or self.lines is None:
+            self.base = None
+            return
+        self.base = (bp, parts, fmt)
+        self.lo = self.tail = len(self.lines)
+
+    def parse(self, fmt: FormatConfig) -> Blueprint:
+        """The parse of the current text: the changed lines re-read when a base is there."""
+        if self.base is not None and self.lines is not None and self.base[2] == fmt:
+            bp, parts, _fmt = self.base
+            lines = list(self.lines)  # the base's parts keep this copy; edits go on splicing ours
+            done = reparse(bp, parts, self.text, lines, self.lo, self.tail, fmt)
+            if done is not None:
+                self.parsed_as(done[0], done[1], fmt)
+                return done[0]
+        bp, parts = parse_parts(self.text, self.uri, fmt)
+        self.parsed_as(bp, parts, fmt)
+        return bp
+
+
+def _at(lines: list[str], line: int, character: int, encoding: str) -> tuple[int, int]:
+    """A client position -> (line, code point column), clamped to the text like LineIndex."""
+    if line < 0:
+        return 0, 0
+    if line >= len(lines):
+        return len(lines) - 1, len(lines[-1])
+    return line, LineIndex(lines[line]).from_client(0, character, encoding).character
 
 
 class Session:
@@ -72,10 +144,12 @@ class Session:
         if doc is None:
             log.warning("change for a document that is not open: %s", client_uri)
             return None
-        text = doc.text
         for rng, new_text in changes:
-            text = new_text if rng is None else apply_change(text, rng, new_text, encoding)
-        doc.text, doc.version, doc.parsed = text, version, False
+            if rng is None:
+                doc.text = new_text
+            else:
+                doc.splice(rng, new_text, encoding)
+        doc.version, doc.parsed = version, False
         return uri
 
     def close(self, client_uri: str) -> str:
@@ -100,8 +174,7 @@ class Session:
             current = project.ws.docs.get(doc.uri)
             if current is not None and current.text == doc.text:
                 continue  # opened with the text already on disk: nothing to redo
-            bp, _problems = parse(doc.text, doc.uri, project.settings.format)
-            project.replace(bp)
+            project.replace(doc.parse(project.settings.format))
             touched.add(project)
         return touched
 
@@ -117,8 +190,7 @@ class Session:
         out = []
         for doc in self.open_docs.values():
             if self.project_for(doc.uri) is project:
-                out.append(parse(doc.text, doc.uri, fmt)[0])
-                doc.parsed = True
+                out.append(doc.parse(fmt))
         return out
 
     def version_of(self, uri: str) -> int | None:
