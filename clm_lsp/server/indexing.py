@@ -43,6 +43,8 @@ BURST_FILES = 32
 """More files than this in one watcher batch are a burst: one snapshot for all of them."""
 DRAIN_BATCH = 200
 """Files per apply() when pending changes are drained (one transaction each)."""
+GATHER_S = 0.05
+"""File changes reported within this long of each other are applied together."""
 UPDATING_AFTER_S = 0.5
 """Updates still running after this long are shown in clm/status (index.updating)."""
 CLOSE_WAIT_S = 5.0
@@ -488,24 +490,32 @@ class IndexController:
             self._watchers.append(watcher)
 
     def _on_disk_batch(self, project: Project, paths: list[Any]) -> None:
-        """loop: batches that arrive while one is being applied wait and go together (a
-        checkout delivers many batches; each applied alone would restart a full re-check)."""
-        self._disk_waiting.setdefault(id(project), []).extend(paths)
+        """loop: a watcher batch; its paths become URIs in a thread (resolve() is a few system
+        calls a path: a checkout's thousands, not on the loop), then join the folder's queue."""
+
+        async def resolved() -> None:
+            uris = await asyncio.to_thread(lambda: [Path(path).resolve().as_uri() for path in paths])
+            self.changed_on_disk(project, uris)
+
+        self.server.tasks.start(resolved(), name="watch:resolve")
+
+    def changed_on_disk(self, project: Project, uris: list[str]) -> None:
+        """loop: files of ``project`` changed on disk (our watcher, or the client's
+        didChangeWatchedFiles). Changes that arrive within GATHER_S of each other, or while
+        earlier ones are applied, go together: a checkout reported in several messages or
+        watcher batches is one new snapshot and one re-check, not one per message."""
+        self._disk_waiting.setdefault(id(project), []).extend(uris)
         if id(project) not in self._disk_running:
             self._disk_running.add(id(project))
             self.server.tasks.start(self._apply_disk_batches(project), name="watch:batch")
 
     async def _apply_disk_batches(self, project: Project) -> None:
         try:
-            while paths := self._disk_waiting.pop(id(project), None):
-                await self._apply_disk_batch(project, paths)
+            await asyncio.sleep(GATHER_S)
+            while uris := self._disk_waiting.pop(id(project), None):
+                await self.reload_changed(project, uris)
         finally:
             self._disk_running.discard(id(project))
-
-    async def _apply_disk_batch(self, project: Project, paths: list[Any]) -> None:
-        # resolve() is a few system calls a path: for a checkout's thousands, not on the loop.
-        uris = await asyncio.to_thread(lambda: [Path(path).resolve().as_uri() for path in paths])
-        await self.reload_changed(project, uris)
 
     async def reload_changed(self, project: Project, uris: list[str]) -> None:
         """Files of ``project`` changed on disk (our watcher, or the client's

@@ -65,8 +65,8 @@ def register(server: ClmLanguageServer) -> None:
         ls.extensions["indexing"].file_changed(uri, doc.text if doc is not None else params.text)
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
-    async def did_change_watched(ls: ClmLanguageServer, params: lsp.DidChangeWatchedFilesParams) -> None:
-        """async: files changed on disk (git checkout, another editor): re-read those not open."""
+    def did_change_watched(ls: ClmLanguageServer, params: lsp.DidChangeWatchedFilesParams) -> None:
+        """loop: files changed on disk (git checkout, another editor): re-read those not open, later."""
         by_project: dict[int, tuple[Any, list[str]]] = {}
         for event in params.changes:
             uri = canonical_uri(event.uri)
@@ -79,9 +79,10 @@ def register(server: ClmLanguageServer) -> None:
             if project.root is None:
                 continue
             by_project.setdefault(id(project), (project, []))[1].append(uri)
-        # Per folder: a few files one by one, a burst (a checkout) as one new snapshot.
+        # Per folder, gathered with the other messages of the same checkout (and our watcher's
+        # batches): a few files one by one, a burst as one new snapshot.
         for project, uris in by_project.values():
-            await ls.extensions["indexing"].reload_changed(project, uris)
+            ls.extensions["indexing"].changed_on_disk(project, uris)
 
 
 def _rescan(ls: ClmLanguageServer, settings_uri: str) -> None:
