@@ -28,10 +28,10 @@ from dataclasses import replace
 
 from .blocks import Heading, Scan, rescan_from
 from .config import FormatConfig
-from .model import Blueprint, Link, Position, Problem, Range
+from .model import Blueprint, Link, Position, Problem, Range, Section
 from .parser import Parts, _links, assemble, too_large_or_binary
 from .positions import split_lines
-from .sections import build_sections
+from .sections import SectionTree, build_sections, section_body
 
 
 def _mark_line(mark: tuple) -> int:
@@ -47,8 +47,6 @@ def reparse(
 ) -> tuple[Blueprint, Parts] | None:
     """The parse of ``text`` (split into ``lines``), from the parse of an earlier text whose
     first ``lo`` lines and last ``tail`` lines it shares; None: parse it from scratch."""
-    if too_large_or_binary(text, old_bp.uri, config) is not None:
-        return None
     fm = old.fm
     if fm.front_matter is None:
         if lo < 1:
@@ -61,6 +59,11 @@ def reparse(
         return None
     delta = n_new - n_old
     dirty_end = n_new - tail  # first new line of the unchanged tail
+    # The old text had no NUL (else no parts), so only the changed lines can bring one.
+    if any("\x00" in line for line in lines[lo:dirty_end]):
+        return None
+    if len(text) > config.max_bytes // 4 and too_large_or_binary(text, old_bp.uri, config) is not None:
+        return None
 
     old_scan = old.scan
     k = bisect.bisect_left(old_scan.marks, lo, key=_mark_line) - 1
@@ -79,6 +82,7 @@ def reparse(
     fresh = rescan_from(lines, old_scan, k, fm.body_start, stop)
     first = old_scan.marks[k][0] + 1 if k >= 0 else fm.body_start  # first re-scanned line
     runs_before = old_scan.marks[k][3] if k >= 0 else 0
+    old_h = new_h = -1
     if fresh.stopped is None:
         scan, old_resume = fresh, n_old  # scanned to the end: nothing of the old scan after
         new_runs = fresh.runs[runs_before:]
@@ -92,14 +96,19 @@ def reparse(
         marks = fresh.marks + [(m[0] + delta, m[1], m[2] - old_h + new_h, m[3] - old_r + new_r) for m in old_scan.marks[j + 1 :]]
         scan, old_resume = Scan(headings, runs, marks), old_line
 
-    tree = build_sections(scan.headings, lines, old_bp.uri)
+    heads_before = old_scan.marks[k][2] if k >= 0 else 0
+    if fresh.stopped is not None and old_h == heads_before and new_h == heads_before:
+        # No heading in the re-scanned lines, before or after: the same sections, moved.
+        tree = _moved_tree(old.tree, lines, first, old_resume, delta)
+    else:
+        tree = build_sections(scan.headings, lines, old_bp.uri)
     mid_problems: list[Problem] = []
     mid_links = _links(lines, new_runs, tree.sections, mid_problems)
     heading_lines = [s.heading_range.start.line for s in tree.sections]
     links = _around(old_bp.links, first, old_resume, mid_links, lambda ln: _shift_link(ln, delta, heading_lines))
     link_problems = _around(old.link_problems, first, old_resume, mid_problems, lambda p: _shift_problem(p, delta))
     bp = assemble(text, old_bp.uri, config, lines, fm, tree, links, link_problems)
-    return bp, Parts(lines, fm, scan, link_problems)
+    return bp, Parts(lines, fm, scan, tree, link_problems)
 
 
 def reparse_text(old_bp: Blueprint, old: Parts, text: str, config: FormatConfig) -> tuple[Blueprint, Parts] | None:
@@ -151,3 +160,49 @@ def _shift_link(link: Link, delta: int, heading_lines: list[int]) -> Link:
 
 def _shift_problem(p: Problem, delta: int) -> Problem:
     return p if not delta else replace(p, range=_move(p.range, delta))
+
+
+def _moved_tree(old: SectionTree, lines: list[str], first: int, old_resume: int, delta: int) -> SectionTree:
+    """The section tree when no heading was in the changed lines: old lines before ``first``
+    stay, those from ``old_resume`` on move by ``delta``; the one body holding the change
+    is read again, and every subtree's end is taken from the new lines."""
+
+    def at(line: int) -> int:
+        return line if line < first else line + delta
+
+    def move(r: Range | None) -> Range | None:
+        if r is None or not delta or r.end.line < first:
+            return r
+        return Range(Position(at(r.start.line), r.start.character), Position(at(r.end.line), r.end.character))
+
+    old_secs = old.sections
+    n = len(lines)
+    starts = [at(s.heading_range.start.line) for s in old_secs]
+    ends = [n] * len(old_secs)  # first line after each section's subtree
+    stack: list[int] = []
+    for i, s in enumerate(old_secs):
+        while stack and old_secs[stack[-1]].level >= s.level:
+            ends[stack.pop()] = starts[i]
+        stack.append(i)
+    out: list[Section] = []
+    for i, s in enumerate(old_secs):
+        last = s.heading_range.end.line
+        old_next = old_secs[i + 1].heading_range.start.line if i + 1 < len(old_secs) else n - delta
+        heading_range = move(s.heading_range)
+        assert heading_range is not None
+        if old_next <= first or last + 1 >= old_resume:
+            body_range, text, placeholder, digest = move(s.body_range), s.text, s.placeholder, s.content_hash
+        else:  # the body holding the change
+            next_start = starts[i + 1] if i + 1 < len(old_secs) else n
+            body_range, text, placeholder, digest = section_body(s.level, s.title, at(last), next_start, lines, s.children)
+        end = ends[i] - 1
+        rng = Range(heading_range.start, Position(end, len(lines[end])))
+        if heading_range is s.heading_range and body_range is s.body_range and rng == s.range:
+            out.append(s)
+            continue
+        out.append(replace(s, heading_range=heading_range, anchor_range=move(s.anchor_range), body_range=body_range,
+                           range=rng, text=text, placeholder=placeholder, content_hash=digest))
+    problems = old.problems
+    if delta:
+        problems = [replace(p, range=move(p.range), related=tuple(replace(r, range=move(r.range)) for r in p.related)) for p in problems]
+    return SectionTree(old.title, move(old.title_range), old.title_anchor, tuple(out), list(problems))

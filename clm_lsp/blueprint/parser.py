@@ -84,6 +84,7 @@ class Parts:
     lines: list[str]
     fm: FrontMatterResult
     scan: Scan
+    tree: SectionTree
     link_problems: list[Problem]
     """Problems found while reading links (in the order a full parse finds them)."""
 
@@ -107,7 +108,7 @@ def parse_parts(text: str | bytes, uri: str, config: FormatConfig) -> tuple[Blue
     link_problems: list[Problem] = []
     links = _links(lines, scan.runs, tree.sections, link_problems)
     bp = assemble(text, uri, config, lines, fm, tree, links, link_problems)
-    return bp, Parts(lines, fm, scan, link_problems)
+    return bp, Parts(lines, fm, scan, tree, link_problems)
 
 
 def too_large_or_binary(text: str, uri: str, config: FormatConfig) -> Blueprint | None:

@@ -184,15 +184,7 @@ def _section(
 ) -> Section:
     h = n.h
     next_start = body[i + 1].h.first_line if i + 1 < len(body) else len(lines)
-    if next_start > h.last_line + 1:
-        start, body_end = Position(h.last_line + 1, 0), _line_end(lines, next_start - 1)
-    else:  # no body lines at all: an empty range at the end of the heading
-        start = body_end = _line_end(lines, h.last_line)
-    text = _own_text(lines[h.last_line + 1 : next_start])
-    # Only a short body can be a placeholder: skip the whitespace squeeze for real text.
-    compact = "".join(text.split()) if len(text) < 64 else text
-    placeholder = compact in _PLACEHOLDERS and (compact != "" or not kids)
-    digest = hashlib.sha256(f"{h.level}\n{n.title}\n{text}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    body_range, text, placeholder, digest = section_body(h.level, n.title, h.last_line, next_start, lines, kids)
     heading_range = _heading_range(h, lines)
     return Section(
         index=i,
@@ -205,10 +197,25 @@ def _section(
         date=date,
         heading_range=heading_range,
         anchor_range=n.anchor_range,
-        body_range=Range(start, body_end),
+        body_range=body_range,
         range=Range(heading_range.start, _line_end(lines, end_all - 1)),
         text=text,
         content_hash=digest,
         parent=parent,
         children=kids,
     )
+
+
+def section_body(level: int, title: str, last_line: int, next_start: int, lines: list[str], kids: tuple[int, ...]) -> tuple[Range, str, bool, str]:
+    """A section's own body from the heading's last line to the next heading: its range,
+    text, placeholder flag and content hash (also used by the incremental re-parse)."""
+    if next_start > last_line + 1:
+        start, body_end = Position(last_line + 1, 0), _line_end(lines, next_start - 1)
+    else:  # no body lines at all: an empty range at the end of the heading
+        start = body_end = _line_end(lines, last_line)
+    text = _own_text(lines[last_line + 1 : next_start])
+    # Only a short body can be a placeholder: skip the whitespace squeeze for real text.
+    compact = "".join(text.split()) if len(text) < 64 else text
+    placeholder = compact in _PLACEHOLDERS and (compact != "" or not kids)
+    digest = hashlib.sha256(f"{level}\n{title}\n{text}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return Range(start, body_end), text, placeholder, digest

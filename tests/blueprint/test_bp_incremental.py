@@ -25,7 +25,7 @@ from clm_lsp.blueprint.positions import split_lines
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fuzz"))
 
-from strategies import LONG, documents  # noqa: E402
+from strategies import LONG, documents, front_matter, sentence  # noqa: E402
 
 URI = "file:///w/doc.blueprint.md"
 CORPUS = Path("/work/shared/corpora/k8s-community")
@@ -34,7 +34,7 @@ TYPED = ["x", " ", "\n", "\n\n", "[[a]]", "[[", "]]", "```", "\n```\n", "~~~", "
          "- ", "\n- item\n", "1. ", "    ", "\t", "===", "\n===\n", "---", "\n---\n", "> ", "# ", "\n## H {#h}\n",
          "{#x}", "[t](other.blueprint.md#a)", "\r\n", "\r", "\x00", "é", "𝄞"]
 edit = st.tuples(st.floats(0, 1), st.integers(0, 30), st.sampled_from(TYPED) | st.text(max_size=6))
-CASES = 4000 if LONG else 300
+CASES = 4000 if LONG else 150
 
 
 def _apply(text: str, e: tuple[float, int, str]) -> str:
@@ -84,6 +84,21 @@ def _shared_tail(a: list[str], b: list[str], lo: int) -> int:
 @settings(max_examples=CASES, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(documents, st.lists(edit, min_size=1, max_size=6), st.randoms(use_true_random=False))
 def test_random_edits_give_the_full_parse(text: str, edits: list, rng: random.Random) -> None:
+    _check_chain(text, edits, rng)
+
+
+# Prose documents: paragraphs between blank lines, few headings, edits mostly typing in the
+# prose (the common case, where the re-parse keeps the sections and re-reads one body).
+paragraph = st.lists(sentence, min_size=1, max_size=3).map("\n".join)
+block = st.one_of(paragraph, paragraph, paragraph, st.sampled_from(["- a [[x]]\n- b", "```\ncode [[no]]\n```", "> q [[y]]", "<div>\n[[z]]\n</div>", "    indented", "Setext\n---"]))
+prose_section = st.builds(lambda lvl, t, blocks: f"{'#' * lvl} {t}\n\n" + "\n\n".join(blocks) + "\n", st.sampled_from([2, 2, 3]), st.sampled_from(["Vision", "Work", "Timeslice 2024", "Risks"]), st.lists(block, min_size=1, max_size=5))
+prose = st.builds(lambda fm, secs: fm + "# Title\n\n" + "\n".join(secs), front_matter, st.lists(prose_section, min_size=1, max_size=4))
+typing = st.tuples(st.floats(0.3, 1), st.sampled_from([0, 0, 0, 1, 2]), st.sampled_from(["x", " ", "[[a#b]]", "[[", "]", "\n", "\n\n", "é", "- ", "```", "#"]))
+
+
+@settings(max_examples=CASES // 2, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(prose, st.lists(typing, min_size=1, max_size=8), st.randoms(use_true_random=False))
+def test_typing_in_prose_gives_the_full_parse(text: str, edits: list, rng: random.Random) -> None:
     _check_chain(text, edits, rng)
 
 
