@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
-from clm_lsp.blueprint import FormatConfig, parse
+from clm_lsp.blueprint import Blueprint, FormatConfig, parse
 from clm_lsp.workspace_io import WorkspaceSettings, load_settings
 
 from .embedding import VectorSync
@@ -231,10 +231,11 @@ class Indexer:
             return None
         return self._parse(rel, data, disk.mtime_ns, disk.size, old, stats)
 
-    def _parse(self, rel: str, data: bytes | str, mtime_ns: int, size: int, old: FileRow | None, stats: IndexStats) -> Parsed:
+    def _parse(self, rel: str, data: bytes | str, mtime_ns: int, size: int, old: FileRow | None, stats: IndexStats,
+               parsed: Blueprint | None = None) -> Parsed:
         t = time.perf_counter()
         raw = data.encode("utf-8") if isinstance(data, str) else data
-        bp, _problems = parse(data, (self.root / rel).as_uri(), self.config)
+        bp = parsed if parsed is not None else parse(data, (self.root / rel).as_uri(), self.config)[0]
         derived = derive(bp, rel)
         stats.parsed += 1
         stats.parse_s += time.perf_counter() - t
@@ -315,8 +316,11 @@ class Indexer:
 
     # -- apply: editor buffers and watcher batches -------------------------------------------
 
-    def apply(self, changes: Iterable[tuple[str | Path, str | None]]) -> IndexStats:
+    def apply(self, changes: Iterable[tuple[str | Path, str | Blueprint | None]]) -> IndexStats:
         """Index these files now: ``text`` is a buffer's content, None means "as on disk".
+
+        A Blueprint is a text already parsed with this folder's settings (the server's
+        snapshot after a checkout): its ``text`` is indexed without parsing it again.
 
         A path that no longer exists is deleted from the index, and a vanished
         folder deletes every file below it. Paths outside the workspace, or not
@@ -335,7 +339,7 @@ class Indexer:
             return self._finish(stats)
 
     def _apply_inputs(self, changes, known: dict[str, FileRow], stats: IndexStats) -> tuple[list[Parsed], set[str]]:
-        latest: dict[str, str | None] = {}
+        latest: dict[str, str | Blueprint | None] = {}
         deleted: set[str] = set()
         for path, text in changes:
             rel = self.files.rel(path)
@@ -355,7 +359,9 @@ class Indexer:
                 batch.append(parsed)
         return batch, deleted - {p.rel for p in batch}
 
-    def _apply_one(self, rel: str, text: str | None, old: FileRow | None, stats: IndexStats) -> Parsed | None:
+    def _apply_one(self, rel: str, given: str | Blueprint | None, old: FileRow | None, stats: IndexStats) -> Parsed | None:
+        parsed = given if isinstance(given, Blueprint) else None
+        text = parsed.text if parsed is not None else given
         disk = self.files.stat(rel)
         on_disk = self.files.read(disk.path) if disk is not None else None
         if text is None:
@@ -371,7 +377,7 @@ class Indexer:
         # reconcile compares the disk by hash and re-indexes the saved text.
         same_as_disk = on_disk is not None and content_hash(on_disk) == digest
         mtime, size = (disk.mtime_ns, disk.size) if same_as_disk and disk is not None else (-1, -1)
-        return self._parse(rel, data, mtime, size, old, stats)
+        return self._parse(rel, data, mtime, size, old, stats, parsed)
 
     # -- search --------------------------------------------------------------------------------
 

@@ -392,8 +392,9 @@ class IndexController:
 
     # -- changes -----------------------------------------------------------------------
 
-    def file_changed(self, uri: str, text: str | None) -> None:
-        """A file was saved or changed on disk (``text`` None: deleted); the writer updates the index.
+    def file_changed(self, uri: str, text: Any) -> None:
+        """A file was saved or changed on disk (``text`` None: deleted; a Blueprint: the text as
+        parsed for the snapshot); the writer updates the index.
 
         Changes are coalesced per folder: while the writer is busy, later changes wait in
         one pending map (the last text of a path wins) and are applied together, in one
@@ -532,7 +533,7 @@ class IndexController:
             changes = {u: bp for u, bp in parsed.items() if u not in self.server.session.open_docs}  # opened meanwhile: the buffer wins
             project.replace_many(changes)
             for uri, bp in changes.items():
-                self.file_changed(uri, bp.text if bp is not None else None)
+                self.file_changed(uri, bp)  # parsed already: the index does not parse it again
             log.info("%d files changed on disk under %s: one new snapshot", len(changes), project.root)
         self.server.extensions["checker"].schedule(project)
         await warm_navigation(project.ws)

@@ -221,3 +221,26 @@ def test_a_real_inotify_overflow_misses_no_file(tmp_path):
     assert seen == want, f"{len(want - seen)} of {len(want)} files never reported"
     rescans = json.loads(tail.strip().splitlines()[-1])["rescans"]
     assert rescans >= 1, "the kernel queue did not overflow: the test proves nothing here"
+
+
+def test_a_checkout_hands_the_index_its_parsed_blueprints(commons, open_indexer, monkeypatch):
+    """After a burst the server has parsed every file for its snapshot: the index takes those
+    Blueprints as they are (no second parse on the writer thread) and stores the same rows."""
+    from clm_lsp.blueprint import parse
+    from clm_lsp.index import sync
+
+    ix = open_indexer(commons)
+    ix.reconcile()
+    path = commons / "rivermouth-region.blueprint.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("seven years", "ten years"), encoding="utf-8")
+    bp = parse(path.read_bytes(), path.as_uri(), ix.config)[0]
+
+    def no_parse(*_a, **_k):
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(sync, "parse", no_parse)
+    stats = ix.apply([(path, bp)])
+    assert stats.parsed == 1 and stats.embedded == 1
+    assert "ten years" in ix.graph.section("rivermouth-region#watershed").text
+    monkeypatch.undo()
+    assert ix.reconcile().parsed == 0, "the stored file row differs from the disk"
