@@ -133,3 +133,14 @@ def test_corpus_edits_give_the_full_parse() -> None:
         text = path.read_text(encoding="utf-8", errors="replace")
         edits = [(rng.random(), rng.choice([0, 0, 1, 5]), rng.choice(TYPED)) for _ in range(4)]
         _check_chain(text, edits, rng)
+
+
+@settings(max_examples=CASES, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(documents)
+def test_line_index_starts_follow_the_line_breaks(text: str) -> None:
+    """LineIndex sums line lengths for a text without CR (the per-keystroke index): same starts."""
+    import re
+
+    from clm_lsp.blueprint import LineIndex
+
+    assert LineIndex(text).starts == [0, *(m.end() for m in re.finditer(r"\r\n|\r|\n", text))]
