@@ -401,13 +401,17 @@ class IndexController:
         transaction per 200 files, so a burst (a git checkout of thousands of files) is a
         few batches rather than thousands of single-file commits."""
         path = uri_to_path(uri)
-        project = self.server.session.project_for(uri)
+        if path is not None:
+            self.files_changed(self.server.session.project_for(uri), {path: text})
+
+    def files_changed(self, project: Project, changes: dict[Path, Any]) -> None:
+        """loop: :meth:`file_changed` for many files of one folder at once (a checkout)."""
         indexer = self._indexers.get(project.root) if project.root is not None else None
-        if self._writer is None or indexer is None or path is None:
+        if self._writer is None or indexer is None or not changes:
             return
         with self._pending_lock:
             pending = self._pending.setdefault(project.root, {})
-            pending[path] = text
+            pending.update(changes)
             scheduled = project.root in self._draining
             self._draining.add(project.root)
         if scheduled:
@@ -532,8 +536,8 @@ class IndexController:
             parsed = await asyncio.to_thread(lambda: {u: read_disk(project, u) for u in uris})
             changes = {u: bp for u, bp in parsed.items() if u not in self.server.session.open_docs}  # opened meanwhile: the buffer wins
             project.replace_many(changes)
-            for uri, bp in changes.items():
-                self.file_changed(uri, bp)  # parsed already: the index does not parse it again
+            paths = {uri_to_path(uri): bp for uri, bp in changes.items()}  # parsed: not parsed again for the index
+            self.files_changed(project, {path: bp for path, bp in paths.items() if path is not None})
             log.info("%d files changed on disk under %s: one new snapshot", len(changes), project.root)
         self.server.extensions["checker"].schedule(project)
         await warm_navigation(project.ws)
