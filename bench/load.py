@@ -81,12 +81,14 @@ def _probe_doc(root: Path, rng: random.Random) -> tuple[str, str, list[tuple[int
 def _probe_round(server: LoadServer, uri: str, text: str, links: list[tuple[int, int]], rng: random.Random, phase: str) -> None:
     at = rng.choice(links)
     end = position(text, len(text))
-    ids = [server.hover(uri, at, f"hover/{phase}"), server.definition(uri, at, f"definition/{phase}"),
-           server.completion(uri, end, f"completion/{phase}")]
-    deadline = time.perf_counter() + 120
-    while any(i in server.sent for i in ids) and time.perf_counter() < deadline:
-        server.pump(min(deadline, time.perf_counter() + 0.05))
-    for i in ids:
+    # One request at a time: the server answers in order, so three sent together would time the
+    # completion as hover + definition + completion (the figures before 2 Dec 2026 did).
+    for send in (lambda: server.hover(uri, at, f"hover/{phase}"), lambda: server.definition(uri, at, f"definition/{phase}"),
+                 lambda: server.completion(uri, end, f"completion/{phase}")):
+        i = send()
+        deadline = time.perf_counter() + 120
+        while i in server.sent and time.perf_counter() < deadline:
+            server.pump(min(deadline, time.perf_counter() + 0.05))
         server.replies.pop(i, None)
 
 

@@ -132,14 +132,21 @@ def workspace_symbol(sym: WorkspaceSymbol, text_of: TextOf, enc: str) -> lsp.Wor
     )
 
 
-def completion_item(c: Candidate, text: str, enc: str) -> lsp.CompletionItem:
+def completion_item(c: Candidate, text: str, enc: str, ranges: dict[Range, lsp.Range] | None = None) -> lsp.CompletionItem:
+    """``ranges``: conversions already made for this text (every item of a list shares one range:
+    converting it once per item was half of a completion request's time)."""
+    rng = ranges.get(c.range) if ranges is not None else None
+    if rng is None:
+        rng = range_to_lsp(text, c.range, enc)
+        if ranges is not None:
+            ranges[c.range] = rng
     return lsp.CompletionItem(
         label=c.label,
         kind=COMPLETION_KINDS.get(c.kind),
         detail=c.detail or None,
         sort_text=c.sort_text,
         filter_text=c.filter_text,
-        text_edit=lsp.TextEdit(range_to_lsp(text, c.range, enc), c.insert_text),
+        text_edit=lsp.TextEdit(rng, c.insert_text),
         data=c.data or None,
     )
 

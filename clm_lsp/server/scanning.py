@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
 
+from .ide import completion
 from .project import Project, scan
 
 if TYPE_CHECKING:
@@ -107,11 +108,21 @@ async def scan_project(server: ClmLanguageServer, project: Project) -> None:
 
 
 async def warm_navigation(ws: Any) -> None:
-    """Build the snapshot's reverse link index (incoming links: hover, references) off the
-    event loop. It is lazy, and building it for 10,000 files takes seconds: left to the
-    first hover after the scan or after a burst of file events, that hover waited for it
-    (tests/reliability/test_rel_load.py). Edits patch it; only scans and bursts rebuild it."""
-    await asyncio.to_thread(ws._reverse)  # noqa: SLF001 - pure, idempotent; the snapshot keeps it
+    """Build the snapshot's reverse link index (incoming links: hover, references) and
+    completion's entity index off the event loop. Both are lazy, and building them for
+    10,000 files takes a second or more: left to the first hover or completion after the scan
+    or after a burst of file events, that request waited for it (tests/reliability/test_rel_load.py).
+    Edits patch the first and hand the second on; only scans, bursts and new ids or titles
+    rebuild them."""
+    await asyncio.to_thread(_warm, ws)
+    # What was just built (hundreds of thousands of tuples and strings) lives as long as the
+    # snapshot: out of the cyclic collector's sight, as the parsed workspace already is.
+    gc.freeze()
+
+
+def _warm(ws: Any) -> None:
+    ws._reverse()  # noqa: SLF001 - pure, idempotent; the snapshot keeps it
+    completion.entity_index(ws)
 
 
 async def scan_all(server: ClmLanguageServer) -> None:

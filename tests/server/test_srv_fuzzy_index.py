@@ -33,20 +33,35 @@ def _queries(ids: list[str], seed: int = 1) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("n", [40, 600])
-def test_index_ranks_exactly_as_rank(n: int) -> None:
-    """Small and larger id sets, both of the index's paths (word-start bands, full pass), several
-    limits: the same items in the same order, and the same 'more matched' flag."""
+@pytest.mark.parametrize(("n", "word_starts"), [(40, True), (450, True), (450, False)])
+def test_index_ranks_exactly_as_rank(n: int, word_starts: bool) -> None:
+    """Small and larger id sets, both of the index's paths (word-start bands, full pass; the
+    full pass alone for workspace/symbol's index), several limits: the same items in the same
+    order, and the same 'more matched' flag."""
     ids, keys = _names(n)
-    index = fuzzy.Index(ids, lambda i: keys[i])
-    fast = 0
+    index = fuzzy.Index(ids, lambda i: keys[i], word_starts=word_starts)
+    fast = 0 if word_starts else 1
     for q in _queries(ids):
         for limit, enough in ((50, 20), (5, None), (3, 3), (200, None)):
             expected = fuzzy.rank(q, ids, lambda i: keys[i], limit, keys_lowered=True, enough=enough)
             assert index.rank(q, limit, enough) == expected, (q, limit, enough)
             assert index.rank(q, limit, enough) == expected  # remembered: the same again
-            fast += index._fast(q.lower(), limit) is not None if q else 0  # noqa: SLF001 - which path answered
+            if word_starts and q:
+                fast += index._fast(q.lower(), limit) is not None  # noqa: SLF001 - which path answered
     assert fast > 0  # the bisect path did answer some queries (not only the full pass)
+
+
+def test_big_index_caps_its_work_and_says_more_matched() -> None:
+    """Past CAP keys a query stops at CAP matches: a full list, every item a real match, and
+    'more matched' (an incomplete completion list), whichever path answered."""
+    ids, keys = _names(450)
+    index = fuzzy.Index(ids, lambda i: keys[i])
+    index.CAP = 40  # as if 10,000 entities: 900 keys is past it
+    for q in ("e", "o", "h", "ho", "-", "t h", "ie"):
+        found, more = index.rank(q, 20, enough=20)
+        assert found and more, q
+        assert all(fuzzy.score(q, k) is not None for i in found for k in [max(keys[i], key=lambda k: fuzzy.score(q, k) or -1)]), q
+    assert index.rank("zzqx", 20, 20) == ([], False)
 
 
 def test_subsequence_prefilter_is_linear() -> None:

@@ -80,7 +80,8 @@ def _register_completion(server: ClmLanguageServer) -> None:
             return None
         pos = convert.position_from_lsp(bp.text, params.position, ls.encoding)
         found = ide_completion.complete(ws, uri, pos, ls.config.completion.max_items)
-        items = [convert.completion_item(c, bp.text, ls.encoding) for c in found.items]
+        ranges: dict = {}
+        items = [convert.completion_item(c, bp.text, ls.encoding, ranges) for c in found.items]
         return lsp.CompletionList(is_incomplete=found.incomplete, items=items)
 
     @server.feature(lsp.COMPLETION_ITEM_RESOLVE)

@@ -37,6 +37,8 @@ class SymbolEntries:
 
 def register(server: ClmLanguageServer) -> None:
     entries = SymbolEntries()
+    searched: list = [None, None]
+    """[the snapshots the index was built from, the index]: one slot, the latest."""
 
     @server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     def document_symbol(ls: ClmLanguageServer, params: lsp.DocumentSymbolParams) -> list[lsp.DocumentSymbol] | None:
@@ -51,14 +53,23 @@ def register(server: ClmLanguageServer) -> None:
     def workspace_symbol(ls: ClmLanguageServer, params: lsp.WorkspaceSymbolParams) -> list[lsp.WorkspaceSymbol] | None:
         """loop: fuzzy search over ids, titles and anchors of every folder."""
         ls.session.flush()
-        pool: list[symbols.WorkspaceSymbol] = []
-        texts: dict[str, str] = {}
-        for project in ls.session.all_projects():
-            pool += entries.collect(project.ws.docs)
-            texts.update((uri, bp.text) for uri, bp in project.ws.docs.items())
-        entries.forget_missing(set(texts))
-        found = symbols.workspace_symbols(pool, params.query, ls.config.symbols.max_items)
-        return [convert.workspace_symbol(s, texts.get, ls.encoding) for s in found]
+        snapshots = tuple(project.ws for project in ls.session.all_projects())
+        if searched[0] is None or len(searched[0]) != len(snapshots) or any(a is not b for a, b in zip(searched[0], snapshots)):
+            # The pool (every heading: 130,000 at 10,000 files) and its search index are built
+            # once per set of snapshots, not per request: ranking it afresh took 2 s there.
+            pool: list[symbols.WorkspaceSymbol] = []
+            for ws in snapshots:
+                pool += entries.collect(ws.docs)
+            entries.forget_missing({uri for ws in snapshots for uri in ws.docs})
+            searched[:] = [snapshots, symbols.symbol_index(pool)]
+        index = searched[1]
+        assert index is not None
+
+        def text_of(uri: str) -> str | None:
+            return next((ws.docs[uri].text for ws in snapshots if uri in ws.docs), None)
+
+        found = symbols.workspace_symbols(index, params.query, ls.config.symbols.max_items)
+        return [convert.workspace_symbol(s, text_of, ls.encoding) for s in found]
 
     @server.feature(lsp.TEXT_DOCUMENT_FOLDING_RANGE)
     def folding_range(ls: ClmLanguageServer, params: lsp.FoldingRangeParams) -> list[lsp.FoldingRange] | None:

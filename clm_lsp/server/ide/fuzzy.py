@@ -146,21 +146,31 @@ class Index(Generic[T]):
     Answers are remembered per query (the index lives as long as the ids and titles do).
     """
 
-    WIDE = 4_000
-    """A query whose word-start range is wider than this is answered by the full pass (and remembered)."""
+    CAP = 1_000
+    """Most keys one query looks at. An index of at most this many keys always answers exactly
+    as ``rank``; a bigger one (10,000 entities and their titles) stops at this many matching keys
+    (taken evenly across the word-start range, else the first in item order) and says more
+    matched, so the list is incomplete and the client asks again as the user narrows it."""
 
-    def __init__(self, items: Iterable[T], keys: Callable[[T], tuple[str, ...]]) -> None:
+    def __init__(self, items: Iterable[T], keys: Callable[[T], tuple[str, ...]], *, word_starts: bool = True, keys_lowered: bool = False) -> None:
+        """``word_starts`` False: no suffix list (built in a third of the time; every query takes
+        the full pass, still mostly in C): for big, short-lived pools like workspace/symbol's."""
         self.items: list[T] = list(items)
-        self.keys: list[tuple[str, ...]] = [tuple(k.lower() for k in keys(item) if k) for item in self.items]
+        if keys_lowered:
+            self.keys: list[tuple[str, ...]] = [tuple(k for k in keys(item) if k) for item in self.items]
+        else:
+            self.keys = [tuple(k.lower() for k in keys(item) if k) for item in self.items]
         entries: list[tuple[str, int]] = []
         lines: list[str] = []
         owners: list[int] = []
         for n, ks in enumerate(self.keys):
             for k in ks:
-                entries.append((k, n))
-                entries.extend((k[m.end() :], n) for m in _WORD_START.finditer(k))
+                if word_starts:
+                    entries.append((k, n))
+                    entries.extend((k[m.end() :], n) for m in _WORD_START.finditer(k))
                 lines.append(k.replace("\n", " "))
                 owners.append(n)
+        self._word_starts = word_starts
         entries.sort()
         self._suffixes = [s for s, _n in entries]
         self._suffix_owner = [n for _s, n in entries]
@@ -183,7 +193,7 @@ class Index(Generic[T]):
         memo_key = (q, limit, enough)
         found = self._memo.get(memo_key)
         if found is None:
-            found = self._fast(q, limit)
+            found = self._fast(q, limit) if self._word_starts else None
             if found is None:
                 found = self._full(q, limit, enough)
             if len(self._memo) > 512:
@@ -194,15 +204,18 @@ class Index(Generic[T]):
     def _fast(self, q: str, limit: int) -> tuple[list[T], bool] | None:
         lo = bisect.bisect_left(self._suffixes, q)
         hi = bisect.bisect_left(self._suffixes, q + "\U0010ffff", lo)
-        if hi - lo > self.WIDE:
-            return None
+        step = 1
+        if hi - lo > self.CAP:
+            if len(self._line_owner) <= self.CAP:
+                return None  # small enough for the exact full pass
+            step = -(-(hi - lo) // self.CAP)  # a one-letter query on 10,000 entities: a spread sample
         high: dict[int, int] = {}
-        owners = self._suffix_owner
-        for j in range(lo, hi):
+        owners, keys = self._suffix_owner, self.keys
+        for j in range(lo, hi, step):
             n = owners[j]
             if n in high:
                 continue
-            best = max((s for k in self.keys[n] if q in k and (s := score(q, k, lowered=True)) is not None), default=None)
+            best = max((s for k in keys[n] if q in k and (s := score(q, k, lowered=True)) is not None), default=None)
             if best is not None and best >= _HIGH:
                 high[n] = best
         if len(high) <= limit:
@@ -212,24 +225,30 @@ class Index(Generic[T]):
 
     def _full(self, q: str, limit: int, enough: int | None) -> tuple[list[T], bool]:
         # As rank: the items containing q first; only when they are few, the scattered ones too.
-        hits = self._lines_with(q)
-        if len(hits) < (limit + 1 if enough is None else enough):
-            pattern = re.compile("^" + _subsequence_pattern(q, "\n"), re.MULTILINE)
-            starts, owners = self._line_starts, self._line_owner
-            hits |= {owners[bisect.bisect_right(starts, m.start()) - 1] for m in pattern.finditer(self._blob)}
+        cap = max(self.CAP, 4 * limit)
+        hits, capped = self._matching(re.escape(q), cap)
+        if not capped and len(hits) < (limit + 1 if enough is None else enough):
+            # The subsequence pattern starts with q's first character, so the regex engine jumps
+            # from one occurrence of it to the next (a pattern led by `[^x]*` or anchored with
+            # `^` tries every position of the joined keys: tens of ms at 20,000 keys).
+            more_hits, capped = self._matching(re.escape(q[0]) + _subsequence_pattern(q[1:], "\n"), cap)
+            hits |= more_hits
         keys = self.keys
         # rank breaks ties by position: the hits keep the items' order, so the answer is the same.
         found, more = rank(q, sorted(hits), lambda n: keys[n], limit, keys_lowered=True, enough=enough)
-        return [self.items[n] for n in found], more
+        return [self.items[n] for n in found], more or capped
 
-    def _lines_with(self, q: str) -> set[int]:
-        """The items with a key containing ``q`` (str.find over the joined keys, a line at a time)."""
+    def _matching(self, pattern: str, cap: int) -> tuple[set[int], bool]:
+        """The items with a key (a line of the joined keys) matching ``pattern`` (which cannot
+        cross a line), at most ``cap`` keys' worth; True when it stopped there."""
+        search = re.compile(pattern).search
         blob, starts, owners = self._blob, self._line_starts, self._line_owner
         hits: set[int] = set()
-        at = blob.find(q)
-        while at >= 0:
-            line = bisect.bisect_right(starts, at) - 1
+        m = search(blob)
+        for _ in range(cap):
+            if m is None:
+                return hits, False
+            line = bisect.bisect_right(starts, m.start()) - 1
             hits.add(owners[line])
-            nxt = starts[line + 1] if line + 1 < len(starts) else len(blob)
-            at = blob.find(q, max(nxt, at + 1))
-        return hits
+            m = search(blob, starts[line + 1]) if line + 1 < len(starts) else None
+        return hits, m is not None

@@ -74,7 +74,15 @@ def symbol_entries(bp: Blueprint) -> list[WorkspaceSymbol]:
     return out
 
 
-def workspace_symbols(entries: list[WorkspaceSymbol], query: str, limit: int) -> list[WorkspaceSymbol]:
+def symbol_index(entries: list[WorkspaceSymbol]) -> fuzzy.Index[WorkspaceSymbol]:
+    """The search index over a pool of entries (build once per snapshot, query many times)."""
+    return fuzzy.Index(entries, lambda e: e.keys, word_starts=False, keys_lowered=True)
+
+
+def workspace_symbols(entries: list[WorkspaceSymbol] | fuzzy.Index[WorkspaceSymbol], query: str, limit: int) -> list[WorkspaceSymbol]:
+    """The best ``limit`` entries for ``query`` (the same answer from a list or its index)."""
+    if isinstance(entries, fuzzy.Index):
+        return entries.rank(query.strip(), limit)[0]
     found, _ = fuzzy.rank(query.strip(), entries, lambda e: e.keys, limit, keys_lowered=True)
     return found
 
