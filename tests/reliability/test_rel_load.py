@@ -259,6 +259,11 @@ def test_a_checkout_reported_by_the_client_reaches_the_snapshot_and_the_index(tm
     assert code == 0, "".join(server.stderr_lines[-30:])
     assert start.values["snapshot"]["documents"] == SMALL_FILES
     assert start.values["index state at the end"] == "ready"
+    # The checkout came in 5 didChangeWatchedFiles messages, sent back to back: gathered into
+    # one new snapshot (two when the first was already being applied), not one per message.
+    snapshots = [n for n in server.notifications if n.get("method") == "window/logMessage"
+                 and "one new snapshot" in (n.get("params") or {}).get("message", "")]
+    assert 1 <= len(snapshots) <= 2, [n["params"]["message"] for n in snapshots]
     for probe in ("new entity found", "renamed entity found", "deleted entity gone"):
         assert burst.values[f"snapshot: {probe} after s"] < 120, burst.text()
     # clm.reindex answers once every queued update is written; then nothing is left to do.
