@@ -1,6 +1,6 @@
 """Latency of `clm-lsp serve`, driven over stdio like an editor, on a generated workspace.
 
-Usage: python bench/lsp_latency.py [--tokens 1000000] [--seed 0] [--samples 300] [--workspace DIR]
+Usage: python bench/lsp_latency.py [--tokens 1000000 | --files 10000] [--seed 0] [--samples 300] [--workspace DIR]
 
 Generates a workspace (bench/gen_workspace.py, ~1M tokens, ~1000 files), starts
 the server as a subprocess, waits for it to read everything, opens a few dozen
@@ -174,7 +174,9 @@ async def run(root: Path, samples: int, seed: int) -> None:
     links = [(uri, m) for uri, text in docs.items() for m in _WIKI.finditer(text) if m.group(2)]
     headings = [(uri, m) for uri, text in docs.items() for m in _HEADING.finditer(text)]
     c = bench.client
-    timings: dict[str, list[float]] = {k: [] for k in ("hover", "definition", "references", "completion", "workspace/symbol", "keystroke + completion")}
+    timings: dict[str, list[float]] = {
+        k: [] for k in ("hover", "definition", "references", "completion", "workspace/symbol", "keystroke + completion", "keystroke + completion, new query")
+    }
     for _ in range(samples):
         uri, m = rng.choice(links)
         at = _pos(docs[uri], m.start(2) + 2)
@@ -220,6 +222,17 @@ async def _completion(bench: Bench, docs: dict[str, str], rng: random.Random, sa
         text = typed
         at = _pos(text, len(text))
         await _timed(timings["keystroke + completion"], bench.client.text_document_completion_async(lsp.CompletionParams(text_document=ident, position=at)))
+    # Typing ids: each keystroke a query not asked before (nothing remembered from the last one).
+    ids = sorted({m.group(1) for t in docs.values() for m in _WIKI.finditer(t)})
+    base = text
+    for n in range(max(1, samples // 3)):
+        target = rng.choice(ids)
+        typed = base[: base.rfind("[[") + 2] + target[: 1 + n % 6]
+        version += 1
+        _change(bench, uri, version, text, typed)
+        text = typed
+        at = _pos(text, len(text))
+        await _timed(timings["keystroke + completion, new query"], bench.client.text_document_completion_async(lsp.CompletionParams(text_document=ident, position=at)))
     docs[uri] = text
 
 
@@ -260,10 +273,13 @@ async def _diagnostics_latency(bench: Bench, docs: dict[str, str], rng: random.R
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=1_000_000)
+    parser.add_argument("--files", type=int, help="about this many files instead (--tokens = 1,000 per file): the same rows at scale")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--workspace", type=Path, help="use this workspace instead of generating one")
     args = parser.parse_args(argv)
+    if args.files:
+        args.tokens = args.files * 1000  # the generator's files average 4,000 bytes
     with tempfile.TemporaryDirectory(prefix="clm-bench-") as tmp:
         root = args.workspace
         if root is None:
