@@ -60,6 +60,24 @@ def _similar_ids(ws: Workspace, word: str) -> list[str]:
     return found
 
 
+def warm_suggestions(ws: Workspace) -> int:
+    """Fill ``ws``'s did-you-mean cache for every unknown entity a check will name (links and
+    parents); returns how many. Each costs milliseconds at 10,000 ids and a checkout can break
+    a thousand links: meant for a worker thread, so the re-check on the event loop finds them
+    ready (docs/reliability.md, Load)."""
+    words: set[str] = set()
+    for bp in list(ws.docs.values()):
+        parent = bp.entity.parent
+        if parent and ws.entity(parent) is None:
+            words.add(parent)
+        for link in bp.links:
+            if link.kind is not LinkKind.MARKDOWN and link.entity and ws.entity(link.entity) is None:
+                words.add(link.entity)
+    for word in sorted(words):
+        _similar_ids(ws, word)
+    return len(words)
+
+
 def _hint(suggestions: list[str]) -> str:
     return f"; did you mean '{suggestions[0]}'?" if suggestions else "."
 
