@@ -70,6 +70,12 @@ def run(args: argparse.Namespace) -> int:
     from clm_lsp.server.log import setup_logging
 
     logger = setup_logging(args.log_level, args.log_file)
+    # The event loop shares the GIL with CPU-bound threads (the folder scan, the index writer,
+    # the embedder), and every request needs it several times (pygls reads stdin on a worker
+    # thread, then wakes the loop): at the default 5 ms switch interval each hand-over can wait
+    # that long. 1 ms brought a request's p50 next to two busy threads from 33 to 6 ms
+    # (docs/reliability.md, Load, 10,000 blueprints), for some throughput on those threads.
+    sys.setswitchinterval(0.001)
     server = create_server()
     if args.tcp:
         host, port = args.tcp
