@@ -1,9 +1,12 @@
 """The server's state: the workspace folders (projects) and the open documents over them.
 
-didOpen/didChange/didClose only touch the text here (cheap, on the event loop).
-Parsing happens in ``flush``: when the debounced re-check runs, or when a request
-needs a document whose text changed since its last parse. Open buffers overlay
-the files on disk; closing a buffer brings the disk version back.
+didOpen/didChange/didClose only touch the text here (cheap, on the event loop:
+a change splices the lines it touches). Parsing happens in ``flush``: when the
+debounced re-check runs, or when a request needs a document whose text changed
+since its last parse; it re-reads only the changed region of the last parse
+(blueprint/incremental.py), so a keystroke costs about the same in a 300 KB file
+as in a 3 KB one. Open buffers overlay the files on disk; closing a buffer brings
+the disk version back.
 """
 
 from __future__ import annotations
