@@ -102,9 +102,11 @@ async def scan_project(server: ClmLanguageServer, project: Project) -> None:
         server.show_once(f"Reading {project.root} was cancelled: only {n} files are known; links to the others look broken.")
     checker.scanned_event(project).set()
     log.info("read %d blueprints under %s%s", n, project.root, " (cancelled)" if result.cancelled else "")
+    # Warmed while the checks run, not after them: hovers come in meanwhile (10,000 files:
+    # the checks take tens of seconds, and a hover that built the reverse index held the loop 1 s).
+    server.tasks.start(warm_navigation(project.ws), name=f"warm:{project.root}")
     await checker.run(project)
     status.update(state="ready" if all(p.scanned for p in server.session.all_projects()) else "scanning")
-    server.tasks.start(warm_navigation(project.ws), name=f"warm:{project.root}")
 
 
 async def warm_navigation(ws: Any) -> None:

@@ -109,3 +109,22 @@ def test_index_follows_titles_and_ids_across_edits() -> None:
     renamed = retitled.with_document(parse(_doc(3, "Zebra crossing").replace("item-003", "crossing"), docs[3].uri)[0])
     labels = [c.label for c in completion.complete(renamed, uri, Position(6, len("See [[it")), 50).items]
     assert "crossing" not in labels and "item-003" not in labels and "item-001" in labels
+
+
+def test_hover_on_a_big_workspace_does_not_build_the_reverse_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past BUILD_ON_HOVER documents a hover never builds the reverse link index on the loop: it
+    says the count is coming; once the index is built (the warm-up thread), it counts."""
+    from clm_lsp.server.ide import hover
+
+    hub = parse("---\nid: hub\n---\n# Hub\n\n## Vision\nThe hub.\n", f"{ROOT}/hub.blueprint.md")[0]
+    spokes = [parse(f"---\nid: s{i}\n---\n# S{i}\n\nSee [[hub]].\n", f"{ROOT}/s{i}.blueprint.md")[0] for i in range(3)]
+    ws = Workspace.build([hub, *spokes], ROOT)
+    monkeypatch.setattr(hover, "BUILD_ON_HOVER", 2)
+    at = Position(5, len("See [[h"))
+    first = hover.hover(ws, spokes[0].uri, at)
+    assert first is not None and "incoming links: still counting" in first.markdown and not ws.incoming_ready()
+    ws._reverse()  # noqa: SLF001 - what scanning.warm_navigation does in a thread
+    assert "3 incoming links" in hover.hover(ws, spokes[0].uri, at).markdown  # type: ignore[union-attr]
+    monkeypatch.setattr(hover, "BUILD_ON_HOVER", 2_000)
+    small = Workspace.build([hub, *spokes], ROOT)
+    assert "3 incoming links" in hover.hover(small, spokes[0].uri, at).markdown  # type: ignore[union-attr]

@@ -8,6 +8,7 @@ from .. import convert
 from ..contextview import context_view_definition, is_view
 from ..ide import hover as ide_hover
 from ..ide import navigation
+from ..scanning import warm_navigation
 from ..server import ClmLanguageServer
 
 
@@ -56,6 +57,11 @@ def register(server: ClmLanguageServer) -> None:
             return None
         pos = convert.position_from_lsp(bp.text, params.position, ls.encoding)
         summaries = ls.extensions.get("summaries")
+        if not ws.incoming_ready() and len(ws.docs) > ide_hover.BUILD_ON_HOVER:
+            # The card says "still counting" rather than build the reverse index here (a second
+            # at 10,000 files, on the loop); built in a thread, later hovers count. Needed after
+            # edits made before the scan's warm-up finished (they could not patch an index).
+            ls.tasks.debounce("warm:hover", 0.05, lambda: warm_navigation(ws))
         found = ide_hover.hover(ws, uri, pos, summaries, ls.config.hover.summary_chars)
         if found is None:
             return None

@@ -72,8 +72,7 @@ def card(ws: Workspace, subject: Subject, summaries: SummaryLookup | None, max_c
     crumbs = ws.breadcrumbs(bp.uri, section)
     title = f"{_name(bp)} › {section.title}" if section is not None else _name(bp)
     text = section_full_text(bp, section) if section is not None else bp.text
-    incoming = len(incoming_links(ws, subject))
-    facts = [f"{estimate_tokens(text):,} tokens", f"{incoming} incoming link{'s' if incoming != 1 else ''}"]
+    facts = [f"{estimate_tokens(text):,} tokens", _incoming_fact(ws, subject)]
     if section is None and bp.entity.scale:
         facts.insert(0, bp.entity.scale)
     lines = [f"**{title}**", "", " › ".join(crumbs), "", " · ".join(facts)]
@@ -81,6 +80,18 @@ def card(ws: Workspace, subject: Subject, summaries: SummaryLookup | None, max_c
     if summary:
         lines += ["", "---", "", summary]
     return "\n".join(lines)
+
+
+BUILD_ON_HOVER = 2_000
+"""Up to this many documents a hover may build the reverse link index itself (a few ms);
+past it the scan's warm-up builds it in a thread, and a hover before that says so."""
+
+
+def _incoming_fact(ws: Workspace, subject: Subject) -> str:
+    if not ws.incoming_ready() and len(ws.docs) > BUILD_ON_HOVER:
+        return "incoming links: still counting"
+    incoming = len(incoming_links(ws, subject))
+    return f"{incoming} incoming link{'s' if incoming != 1 else ''}"
 
 
 def _summary(bp: Blueprint, section: Section | None, summaries: SummaryLookup | None, max_chars: int) -> str:
