@@ -12,7 +12,9 @@ from __future__ import annotations
 import bisect
 import difflib
 import heapq
+from collections import Counter
 from collections.abc import Iterable
+from itertools import chain
 
 _SHORTLIST = 12
 _PREFIX_SCAN = 64
@@ -26,11 +28,18 @@ def _bigrams(word: str) -> frozenset[str]:
 class NameIndex:
     """A fixed set of names, prepared for fast did-you-mean queries."""
 
-    __slots__ = ("_names", "_grams", "_by_lower", "_lower_keys")
+    __slots__ = ("_names", "_postings", "_by_lower", "_lower_keys")
 
     def __init__(self, names: Iterable[str]) -> None:
         self._names = sorted(set(names))
-        self._grams = [_bigrams(n) for n in self._names]
+        # bigram -> indices of the names that have it: a query counts shared bigrams over the
+        # few names that share any, not by intersecting 10,000 sets (40 ms a query there,
+        # and a checkout that breaks a thousand links asks a thousand).
+        postings: dict[str, list[int]] = {}
+        for i, name in enumerate(self._names):
+            for gram in _bigrams(name):
+                postings.setdefault(gram, []).append(i)
+        self._postings = postings
         self._by_lower = sorted((n.lower(), n) for n in self._names)
         self._lower_keys = [low for low, _ in self._by_lower]
 
@@ -49,14 +58,23 @@ class NameIndex:
         out = self._prefixed(word)[:n]
         pool = self._names
         if len(pool) > _SHORTLIST:
-            grams = _bigrams(word)
-            scores = map(len, map(grams.intersection, self._grams))
-            best = heapq.nlargest(_SHORTLIST, zip(scores, range(len(pool))))
-            pool = [self._names[i] for _, i in best]
+            pool = [self._names[i] for i in self._shortlist(_bigrams(word))]
         for c in difflib.get_close_matches(word, pool, n=n + 1, cutoff=0.6):
             if c != word and c not in out and len(out) < n:
                 out.append(c)
         return out
+
+    def _shortlist(self, grams: frozenset[str]) -> list[int]:
+        """The _SHORTLIST names sharing the most bigrams with the word, ties to the later name
+        (as ``heapq.nlargest`` over (shared, index) for every name would pick them)."""
+        shared = Counter(chain.from_iterable(self._postings.get(g, ()) for g in grams))
+        best = heapq.nlargest(_SHORTLIST, ((n, i) for i, n in shared.items()))
+        i = len(self._names) - 1
+        while len(best) < _SHORTLIST and i >= 0:  # fewer names share any bigram: the last ones, as nlargest would
+            if i not in shared:
+                best.append((0, i))
+            i -= 1
+        return [i for _, i in best]
 
     def _prefixed(self, word: str) -> list[str]:
         low = word.lower()

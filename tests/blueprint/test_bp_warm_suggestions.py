@@ -35,3 +35,37 @@ def test_warming_computes_each_unknown_name_once_and_the_checks_only_read_it(mon
     assert [(p.code, p.message) for p in warm] == [(p.code, p.message) for p in cold]
     assert {"Unknown parent 'riversde-coop'; did you mean 'riverside-coop'?",
             "Unknown entity 'riverside-cop'; did you mean 'riverside-coop'?"} <= {p.message for p in warm}
+
+
+def _reference_closest(names: list[str], word: str, n: int = 3) -> list[str]:
+    """The ranking NameIndex.closest keeps: every name's shared bigrams counted, the best
+    dozen (ties to the later name) ordered by difflib, after the prefix matches."""
+    import difflib
+    import heapq
+
+    index = suggest.NameIndex(names)
+    out = index._prefixed(word)[:n]
+    pool = sorted(set(names))
+    if len(pool) > suggest._SHORTLIST:
+        grams = suggest._bigrams(word)
+        scores = [len(grams & suggest._bigrams(name)) for name in pool]
+        pool = [pool[i] for _, i in heapq.nlargest(suggest._SHORTLIST, zip(scores, range(len(pool))))]
+    for c in difflib.get_close_matches(word, pool, n=n + 1, cutoff=0.6):
+        if c != word and c not in out and len(out) < n:
+            out.append(c)
+    return out
+
+
+def test_the_bigram_postings_rank_exactly_like_intersecting_every_name() -> None:
+    import random
+    import string
+
+    for seed in range(8):
+        rng = random.Random(seed)
+        alphabet = string.ascii_lowercase[: rng.choice([3, 6, 26])]
+        names = ["-".join("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 8))) for _ in range(rng.randint(1, 3)))
+                 for _ in range(rng.choice([5, 13, 40, 400]))]
+        index = suggest.NameIndex(names)
+        words = [w[:-1] + rng.choice("xq-a") for w in rng.sample(names, min(40, len(names)))] + ["zzzz", "q", "A-B"]
+        for word in words:
+            assert index.closest(word) == _reference_closest(names, word), (seed, word)
