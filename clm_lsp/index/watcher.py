@@ -118,6 +118,11 @@ class Watcher:
         return any(Path(path).is_relative_to(ig) for ig in self._ignore)
 
     def _record(self, event: FileSystemEvent) -> None:
+        if event.is_directory and event.event_type not in ("created", "deleted", "moved"):
+            # A folder "modified" is one of its entries coming or going, and each has an event
+            # of its own: looking below the folder for each (every file of a checkout into the
+            # root walked the whole tree) was most of the watcher's work in a checkout.
+            return
         paths = [os.fsdecode(event.src_path)]
         if getattr(event, "dest_path", ""):
             paths.append(os.fsdecode(event.dest_path))

@@ -45,6 +45,8 @@ BURST_FILES = 32
 """More files than this in one watcher batch are a burst: one snapshot for all of them."""
 DRAIN_BATCH = 200
 """Files per apply() when pending changes are drained (one transaction each)."""
+HOLD_CHECK_S = 600.0
+"""The re-check waits at most this long for a burst's new snapshot (it is released when ready)."""
 GATHER_S = 0.05
 """File changes reported within this long of each other are applied together."""
 UPDATING_AFTER_S = 0.5
@@ -534,7 +536,20 @@ class IndexController:
                 bp = await reload_from_disk(self.server.session, project, uri)
                 self.file_changed(uri, bp.text if bp is not None else None)
         else:
-            # A burst (a checkout): read and parse in a thread, then one new snapshot.
+            await self._reload_burst(project, uris)
+            return
+        self.server.extensions["checker"].schedule(project)
+        await warm_navigation(project.ws)
+
+    async def _reload_burst(self, project: Project, uris: list[str]) -> None:
+        """loop: a burst (a checkout): read and parse in a thread, then one new snapshot, and
+        every document re-checked once it is ready."""
+        checker = self.server.extensions["checker"]
+        # A re-check in progress would go on with a snapshot about to be replaced (and compute
+        # its did-you-mean lists on the loop): held until the new one is ready. What it had
+        # not checked yet stays stale, so nothing is lost.
+        checker.schedule(project, HOLD_CHECK_S)
+        try:
             parsed = await asyncio.to_thread(lambda: {u: read_disk(project, u) for u in uris})
             changes = {u: bp for u, bp in parsed.items() if u not in self.server.session.open_docs}  # opened meanwhile: the buffer wins
             project.replace_many(changes)
@@ -547,10 +562,8 @@ class IndexController:
             # finds them ready.
             ws = project.ws
             await asyncio.gather(asyncio.to_thread(warm_suggestions, ws), warm_navigation(ws))
-            self.server.extensions["checker"].schedule(project)
-            return
-        self.server.extensions["checker"].schedule(project)
-        await warm_navigation(project.ws)
+        finally:
+            checker.schedule(project)
 
 
 def lsp_info() -> Any:
