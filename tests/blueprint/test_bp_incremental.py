@@ -144,3 +144,19 @@ def test_line_index_starts_follow_the_line_breaks(text: str) -> None:
     from clm_lsp.blueprint import LineIndex
 
     assert LineIndex(text).starts == [0, *(m.end() for m in re.finditer(r"\r\n|\r|\n", text))]
+
+
+@settings(max_examples=CASES, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.text(max_size=30) | documents, st.integers(0, 300))
+def test_token_estimate_counts_non_ascii_characters(text: str, repeat: int) -> None:
+    """estimate_tokens counts non-ASCII code points by dropping them in C (per keystroke on a big
+    file); the count is the one a regex gives, also for a long text asked about twice."""
+    import re
+
+    from clm_lsp.blueprint.tokens import estimate_tokens
+
+    text = text * (1 + repeat % 200)
+    non_ascii = len(re.findall(r"[^\x00-\x7f]", text))
+    want = 0 if not text else (len(text) - non_ascii + 3) // 4 + non_ascii
+    assert estimate_tokens(text) == want
+    assert estimate_tokens(text) == want
