@@ -26,7 +26,7 @@ checks behaviour (answers, drains, bounded memory), not speed.
    summaries on, MiniLM, SmolLM2); hover and completion p99, how long after the last
    keystroke its diagnostics arrive, RSS, and how much of the time summaries ran.
 4. churn (--only churn): in process, batches of 200 edited files through Indexer.apply
-   on a 1,000-file index until the graph refuses a write (Kuzu's buffer pool).
+   on a 1,000-file index: time, RSS and graph.kuzu size per batch (the graph is rewritten fresh when grown).
 """
 
 from __future__ import annotations
@@ -415,8 +415,10 @@ def run_typing(base: Path, *, seconds: float, rate: float = 20.0, kb: int = 200,
 def run_churn(root: Path, files: int, rounds: int, batch: int = 200, seed: int = 0) -> Figures:
     """In process, no server: a cold index of `files` blueprints (hashed vectors), then `rounds`
     batches of `batch` edited files through Indexer.apply (what the server's writer does with a
-    burst); time and RSS per batch, until the first failure. Found: Kuzu's buffer pool
-    (256 MB) fills after a few thousand file updates and the graph can no longer be written."""
+    burst); time, RSS and graph.kuzu's size per batch, until the first failure. Found: Kuzu
+    0.11.3 never reuses the space an update frees; before the graph was rewritten fresh when
+    grown (index/graph_compact.py), its 256 MB buffer pool filled after ~3,500 file updates
+    and the graph could no longer be written."""
     import psutil
 
     from clm_lsp.blueprint import DEFAULT_CONFIG
@@ -452,11 +454,15 @@ def run_churn(root: Path, files: int, rounds: int, batch: int = 200, seed: int =
         except Exception as exc:  # noqa: BLE001 - the finding: report it and stop
             failure = f"round {n + 1} ({(n + 1) * batch} file updates): {type(exc).__name__}: {str(exc)[:160]}"
             break
-        per_round.append((time.perf_counter() - t, proc.memory_info().rss / 2**20))
+        graph_mb = (ix.store_dir / "graph.kuzu").stat().st_size / 2**20
+        per_round.append((time.perf_counter() - t, proc.memory_info().rss / 2**20, graph_mb))
     fig.add("rounds done", len(per_round))
     fig.add("apply s per batch (first / last)", (per_round[0][0], per_round[-1][0]) if per_round else None,
             f"{per_round[0][0]:.1f} / {per_round[-1][0]:.1f}" if per_round else "-")
-    fig.add("RSS MB after each batch", [round(r) for _t, r in per_round], " ".join(f"{r:.0f}" for _t, r in per_round))
+    fig.add("apply s per batch", [round(t, 1) for t, _r, _g in per_round], " ".join(f"{t:.1f}" for t, _r, _g in per_round))
+    fig.add("RSS MB after each batch", [round(r) for _t, r, _g in per_round], " ".join(f"{r:.0f}" for _t, r, _g in per_round))
+    fig.add("graph.kuzu MB after each batch", [round(g) for _t, _r, g in per_round], " ".join(f"{g:.0f}" for _t, _r, g in per_round))
+    fig.add("graph rewritten fresh", getattr(ix.graph, "compactions", 0))
     fig.add("failure", failure, failure or "none")
     try:
         ix.close()

@@ -35,10 +35,14 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import logging
+import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -48,6 +52,7 @@ import kuzu
 from .graph_write import ENTITY_COLS as _ENTITY_COLS
 from .graph_write import SECTION_COLS as _SECTION_COLS
 from .graph_write import SUMMARY_COLS as _SUMMARY_COLS
+from .graph_compact import BASELINE_KEY, COPY_POOL_BYTES, GROWTH_LIMIT, MIN_COMPACT_BYTES, copy_graph, is_pool_full, row_count
 from .graph_repair import GraphRepair
 from .graph_write import GraphWriter, entity_from_row
 from .graph_write import returns as _ret
@@ -130,8 +135,65 @@ def replay_log_apart(path: Path, *, buffer_pool_mb: int = 256, timeout_s: float 
     return f"replaying its log failed ({last[:200]})"
 
 
+def _trim_heap() -> None:
+    """Give the heap the closed database freed back to the system: without it, RSS grew ~9 MB
+    per rewrite of a 1,000-file graph (glibc keeps the fragments; malloc_trim(0) kept RSS flat)."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def _drop_salvage(db: Any, conn: Any, folder: Path) -> None:
+    with contextlib.suppress(Exception):
+        conn.close()
+    with contextlib.suppress(Exception):
+        db.close()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _unlink_db(path: Path) -> None:
+    """A database file and its log, if there."""
+    for p in (path, Path(str(path) + ".wal")):
+        p.unlink(missing_ok=True)
+
+
 class GraphBroken(RuntimeError):
     """A commit failed half-way; this process must not write (or close) the graph again."""
+
+
+class _Gate:
+    """Many readers, or the one swap of the database object (compaction): a reader never
+    runs a query on a connection that is being closed under it."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._swapping = False
+
+    @contextlib.contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._cond:
+            while self._swapping:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._cond:
+            self._swapping = True
+            while self._readers:
+                self._cond.wait()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._swapping = False
+                self._cond.notify_all()
 
 
 class Graph(GraphWriter, GraphRepair):
@@ -141,12 +203,22 @@ class Graph(GraphWriter, GraphRepair):
 
     def __init__(self, path: Path, *, buffer_pool_mb: int = 256) -> None:
         self.path = path
-        # Kuzu's default buffer pool is 80% of RAM: far too greedy for an editor helper.
-        self._db = kuzu.Database(str(path), buffer_pool_size=buffer_pool_mb * 1024 * 1024)
-        self._w = kuzu.Connection(self._db)
+        self._pool_bytes = buffer_pool_mb * 1024 * 1024
         self._local = threading.local()
         self._readers: list[Any] = []
         self._readers_lock = threading.Lock()
+        self._gate = _Gate()
+        self._generation = 0
+        self._bytes_per_row: float | None = None
+        self.compactions = 0
+        """Files rewritten fresh by this object (graph_compact.py says why)."""
+        _unlink_db(self._compact_path())  # a copy left half-written by a killed process
+        self._open_engine()
+
+    def _open_engine(self) -> None:
+        # Kuzu's default buffer pool is 80% of RAM: far too greedy for an editor helper.
+        self._db = kuzu.Database(str(self.path), buffer_pool_size=self._pool_bytes)
+        self._w = kuzu.Connection(self._db)
         for stmt in _SCHEMA:
             self._w.execute(stmt)
 
@@ -155,6 +227,9 @@ class Graph(GraphWriter, GraphRepair):
     def close(self) -> None:
         if self.broken:
             return  # see _poison: closing would abort the process
+        self._close_engine()
+
+    def _close_engine(self) -> None:
         with self._readers_lock:
             readers, self._readers = self._readers, []
         for conn in [*readers, self._w]:
@@ -164,17 +239,18 @@ class Graph(GraphWriter, GraphRepair):
             self._db.close()
 
     def _reader(self) -> Any:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
+        generation, conn = getattr(self._local, "conn", (-1, None))
+        if conn is None or generation != self._generation:  # none yet, or one of a replaced file
             conn = kuzu.Connection(self._db)
-            self._local.conn = conn
+            self._local.conn = (self._generation, conn)
             with self._readers_lock:
                 self._readers.append(conn)
         return conn
 
     def _read(self, query: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
         self._check()
-        return self._reader().execute(query, params or {}).get_all()
+        with self._gate.shared():
+            return self._reader().execute(query, params or {}).get_all()
 
     def _write(self, query: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
         return self._w.execute(query, params or {}).get_all()
@@ -208,6 +284,124 @@ class Graph(GraphWriter, GraphRepair):
     def _check(self) -> None:
         if self.broken:
             raise GraphBroken(self.broken)
+
+    # -- compaction (graph_compact.py: why the file grows) ---------------------------------
+
+    def compaction_due(self) -> str | None:
+        """Why the file should be rewritten now, or None: it is over MIN_COMPACT_BYTES and
+        over GROWTH_LIMIT times what its rows took the last time it was written fresh (a
+        graph with no such record is rewritten once, to learn it)."""
+        if self.broken:
+            return None
+        try:
+            size = self.path.stat().st_size
+        except OSError:
+            return None
+        if size < MIN_COMPACT_BYTES:
+            return None
+        if self._bytes_per_row is None:
+            recorded = self.meta(BASELINE_KEY)
+            with contextlib.suppress(TypeError, ValueError):
+                self._bytes_per_row = float(recorded) if recorded else None
+        if self._bytes_per_row is None:
+            return f"{size / 2**20:.0f} MB, never compacted"
+        rows = row_count(self._w)
+        fresh = self._bytes_per_row * max(rows, 1)
+        if size <= GROWTH_LIMIT * fresh:
+            return None
+        return f"{size / 2**20:.0f} MB, {size / fresh:.1f}x the {fresh / 2**20:.0f} MB its {rows:,} rows took fresh"
+
+    def _salvage(self) -> tuple[Any, Any, Path]:
+        """(database, connection, folder) of a copy of the graph's files, its log replayed."""
+        folder = Path(tempfile.mkdtemp(prefix=".graph-salvage-", dir=self.path.parent))
+        try:
+            for p in self.path.parent.glob(self.path.name + "*"):
+                if p.is_file() and not p.name.startswith(self._compact_path().name):
+                    shutil.copy2(p, folder / p.name)
+            copy = folder / self.path.name
+            problem = replay_log_apart(copy, buffer_pool_mb=max(self._pool_bytes, COPY_POOL_BYTES) // 2**20)
+            if problem is not None:
+                raise RuntimeError(f"the graph's files could not be read back: {problem}")
+            db = kuzu.Database(str(copy), buffer_pool_size=max(self._pool_bytes, COPY_POOL_BYTES))
+            return db, kuzu.Connection(db), folder
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+
+    def _compact_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".compact")
+
+    def maybe_compact(self) -> bool:
+        reason = self.compaction_due()
+        return self.compact(reason) if reason else False
+
+    def compact(self, reason: str) -> bool:
+        """Rewrite the graph into a fresh file with the same rows (summaries included) and swap
+        it in; False (the graph as it was, a warning logged) if the copy fails. Call from the
+        writer's thread, outside a transaction: readers go on with the old file while the copy
+        is made, and wait only for the swap (close, rename, open).
+
+        Also the way back from a COMMIT that failed for want of buffer pool (_poison): Kuzu
+        0.11.3 runs its checkpoint inside COMMIT, after the commit record is in the log. The
+        poisoned objects cannot be closed (they stay leaked, their files unlinked under them)
+        and what they read back cannot be trusted (section texts read back empty once), so the
+        rows come from a copy of the files on disk, its log replayed in a child process as at
+        a start (replay_log_apart). That copy has lost edges too (half of LINKS_TO, NEXT and
+        CHILD_OF once, the nodes intact), so the derived edges are then repaired from the
+        nodes (graph_repair.py), as after a kill -9."""
+        poisoned = self.broken is not None
+        start = time.perf_counter()
+        before = self.path.stat().st_size
+        tmp = self._compact_path()
+        _unlink_db(tmp)
+        salvage: tuple[Any, Any, Path] | None = None
+        try:
+            if poisoned:
+                salvage = self._salvage()
+            source = salvage[1] if salvage else self._w
+            # A COPY holds a node group's columns at once: more than a small pool (24 MB) has.
+            fresh_db = kuzu.Database(str(tmp), buffer_pool_size=max(self._pool_bytes, COPY_POOL_BYTES))
+            fresh = kuzu.Connection(fresh_db)
+            try:
+                for stmt in _SCHEMA:
+                    fresh.execute(stmt)
+                copied = copy_graph(source, fresh)
+            finally:
+                fresh.close()
+                fresh_db.close()
+        except Exception as exc:  # noqa: BLE001 - the old graph stays; the next check tries again
+            _unlink_db(tmp)
+            if salvage:
+                _drop_salvage(*salvage)
+            text = str(exc).strip()
+            log.warning("could not compact the index graph %s (%s): %s", self.path, reason, text.splitlines()[0] if text else type(exc).__name__)
+            return False
+        if salvage:
+            _drop_salvage(*salvage)
+        with self._gate.exclusive():
+            if poisoned:
+                with self._readers_lock:
+                    self._readers = []  # leaked with the database (see _poison)
+            else:
+                self._close_engine()
+            Path(str(self.path) + ".wal").unlink(missing_ok=True)
+            os.replace(tmp, self.path)
+            self._generation += 1
+            self._open_engine()
+            self.broken = None
+        if poisoned:
+            fixed = self.repair()
+            if fixed:
+                reason += "; repaired " + ", ".join(f"{n} {what}" for what, n in sorted(fixed.items()))
+        after = self.path.stat().st_size
+        rows = sum(copied.values())
+        self._bytes_per_row = after / max(rows, 1)
+        self.set_meta(BASELINE_KEY, repr(self._bytes_per_row))
+        self.compactions += 1
+        _trim_heap()
+        log.warning("index graph rewritten fresh (%s): %.0f -> %.0f MB, %d rows, in %.1f s",
+                    reason, before / 2**20, after / 2**20, rows, time.perf_counter() - start)
+        return True
 
     def _copy_rel(self, table: str, src: str, dst: str, columns: dict[str, list[Any]]) -> None:
         # COPY from an Arrow table is ~40x faster than UNWIND ... MATCH ... CREATE for edges.

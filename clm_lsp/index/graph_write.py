@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from .graph_compact import is_pool_full
 from .records import EntityRow, FileRow, GraphPlan, LinkRow, SectionRow, SummaryRow, section_id
 
 ENTITY_COLS = tuple(EntityRow.__slots__)
@@ -34,11 +35,36 @@ def entity_from_row(row: list[Any]) -> EntityRow:
 
 
 class GraphWriter:
-    """Needs from its host: ``transaction()``, ``_write()``, ``_copy_rel()``, ``mark_stale()``
-    and ``_delete_orphan_summaries()``."""
+    """Needs from its host: ``transaction()``, ``_write()``, ``_copy_rel()``, ``mark_stale()``,
+    ``_delete_orphan_summaries()``, ``compact()``, ``maybe_compact()`` and ``broken``."""
 
     def apply(self, plan: GraphPlan) -> int:
-        """Apply one change set atomically; returns the number of links (re)resolved."""
+        """Apply one change set atomically; returns the number of links (re)resolved.
+
+        Kuzu never reuses the space an update frees (graph_compact.py): the file is
+        rewritten fresh when it has grown too far past its rows, and a change set that
+        fails for want of buffer pool is retried once on a freshly written file."""
+        try:
+            resolved = self._apply(plan)
+        except RuntimeError as exc:
+            if not is_pool_full(exc):
+                raise
+            at_commit = self.broken is not None  # type: ignore[attr-defined]
+            if not self.compact("a write found the buffer pool full" + (" at its commit" if at_commit else "")):  # type: ignore[attr-defined]
+                raise
+            # A failed COMMIT had landed (Kuzu checkpoints after the commit record): not again.
+            resolved = len(plan.links_new) if at_commit and self._landed(plan) else self._apply(plan)
+        self.maybe_compact()  # type: ignore[attr-defined]
+        return resolved
+
+    def _landed(self, plan: GraphPlan) -> bool:
+        """The change set's File rows are in the graph as it wrote them (one transaction: all or none)."""
+        want = {f.path: f.hash for f in plan.files_upsert}
+        have = dict(self._write("UNWIND $ps AS p MATCH (f:File {path: p}) RETURN f.path, f.hash", {"ps": sorted(want)}))
+        gone = self._write("UNWIND $ps AS p MATCH (f:File {path: p}) RETURN f.path", {"ps": list(plan.files_delete)})
+        return have == want and not gone
+
+    def _apply(self, plan: GraphPlan) -> int:
         with self.transaction():
             self.mark_stale([*plan.sections_changed, *plan.sections_delete])
             self._drop_links_of_files(plan.link_files)
