@@ -278,16 +278,20 @@ def run_burst(server: LoadServer, root: Path, events: int, *, watch: bool, tag: 
         while rid in server.sent and time.perf_counter() < deadline:
             _probe_round(server, uri, text, links, rng, "drain")
             server.pump(time.perf_counter() + 0.05)
-        raw = server.replies.pop(rid, {})
-        reply = raw.get("result") or {}
-        folder = (reply.get("folders") or [{}])[0]
-        if "files" not in folder:
-            fig.add("index: clm.reindex reply", raw)
-        fig.add("index: writer queue drained (clm.reindex answered) after s", time.perf_counter() - t0,
-                f"{time.perf_counter() - t0:.2f} (reindex itself asked at {t_rx - t0:.2f} s)")
-        fig.add("index: what clm.reindex still found to do", {k: folder.get(k) for k in ("files", "parsed", "deleted", "files_deleted", "embedded", "seconds")},
-                f"files {folder.get('files')}, parsed {folder.get('parsed')}, sections deleted {folder.get('deleted')}, "
-                f"files deleted {folder.get('files_deleted')}, embedded {folder.get('embedded')} ({folder.get('seconds')} s)")
+        if rid in server.sent:  # --burst-timeout reached: the drain goes on in the server
+            fig.add("index: writer queue drained (clm.reindex answered) after s", float("nan"),
+                    f"not within the time limit ({timeout_s:.0f} s after the checkout; reindex asked at {t_rx - t0:.2f} s)")
+        else:
+            raw = server.replies.pop(rid, {})
+            reply = raw.get("result") or {}
+            folder = (reply.get("folders") or [{}])[0]
+            if "files" not in folder:
+                fig.add("index: clm.reindex reply", raw)
+            fig.add("index: writer queue drained (clm.reindex answered) after s", time.perf_counter() - t0,
+                    f"{time.perf_counter() - t0:.2f} (reindex itself asked at {t_rx - t0:.2f} s)")
+            fig.add("index: what clm.reindex still found to do", {k: folder.get(k) for k in ("files", "parsed", "deleted", "files_deleted", "embedded", "seconds")},
+                    f"files {folder.get('files')}, parsed {folder.get('parsed')}, sections deleted {folder.get('deleted')}, "
+                    f"files deleted {folder.get('files_deleted')}, embedded {folder.get('embedded')} ({folder.get('seconds')} s)")
     fig.add("snapshot reflected every probe s", snapshot_done)
     for kind in ("hover", "definition", "completion"):
         samples = server.latencies.get(f"{kind}/drain", [])
@@ -484,6 +488,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--embedder", choices=("hashed", "minilm"), default="hashed")
     parser.add_argument("--only", default="workspace,burst,typing", help="any of workspace,burst,typing,churn")
     parser.add_argument("--churn-rounds", type=int, default=40)
+    parser.add_argument("--burst-timeout", type=float, default=1800, help="seconds a burst row waits for the snapshot and the index")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tags", default="A,B", help="names of the two checkouts (new ones when --keep reuses a workspace)")
@@ -501,13 +506,13 @@ def main(argv: list[str] | None = None) -> int:
                                             generate=not root.exists())
                 print(fig.text(), flush=True)
                 if "burst" in only:
-                    print(run_burst(server, root, args.events, watch=True, tag=tag_watch, seed=args.seed).text(), flush=True)
+                    print(run_burst(server, root, args.events, watch=True, tag=tag_watch, seed=args.seed, timeout_s=args.burst_timeout).text(), flush=True)
                 print(f"  server exit status {server.close(60)}")
                 if "burst" in only:
                     fig, server = run_workspace(root, args.files, options=options, seed=args.seed, generate=False, after_samples=50, watch=False)
                     print("(restart on the same workspace, client not watching)")
                     server_nw = server
-                    print(run_burst(server_nw, root, args.events, watch=False, tag=tag_disk, seed=args.seed).text(), flush=True)
+                    print(run_burst(server_nw, root, args.events, watch=False, tag=tag_disk, seed=args.seed, timeout_s=args.burst_timeout).text(), flush=True)
                     print(f"  server exit status {server_nw.close(60)}")
         if "churn" in only:
             print(run_churn(base / "churn", args.files if args.files < 10_000 else 1000, args.churn_rounds).text(), flush=True)
