@@ -28,6 +28,10 @@ not have the bug; test_ix_graph.py holds the regression.
 Writes come from one thread (the indexer's); :meth:`Graph.apply` runs one
 change set in one transaction, so readers (each thread gets its own connection)
 see a workspace before or after a change, never half of one.
+
+Kuzu 0.11.3 never reuses the space an update frees, so the file is rewritten
+fresh now and then (:meth:`Graph.compact`, graph_compact.py says why and when);
+readers pass a gate that only the swap of the database object closes.
 """
 
 from __future__ import annotations
