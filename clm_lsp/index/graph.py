@@ -214,6 +214,7 @@ class Graph(GraphWriter, GraphRepair):
         self._gate = _Gate()
         self._generation = 0
         self._bytes_per_row: float | None = None
+        self._checked_size = -1
         self.compactions = 0
         """Files rewritten fresh by this object (graph_compact.py says why)."""
         _unlink_db(self._compact_path())  # a copy left half-written by a killed process
@@ -301,8 +302,8 @@ class Graph(GraphWriter, GraphRepair):
             size = self.path.stat().st_size
         except OSError:
             return None
-        if size < MIN_COMPACT_BYTES:
-            return None
+        if size < MIN_COMPACT_BYTES or size == self._checked_size:
+            return None  # the file grows only at checkpoints: no need to count rows again
         if self._bytes_per_row is None:
             recorded = self.meta(BASELINE_KEY)
             with contextlib.suppress(TypeError, ValueError):
@@ -312,6 +313,7 @@ class Graph(GraphWriter, GraphRepair):
         rows = row_count(self._w)
         fresh = self._bytes_per_row * max(rows, 1)
         if size <= GROWTH_LIMIT * fresh:
+            self._checked_size = size
             return None
         return f"{size / 2**20:.0f} MB, {size / fresh:.1f}x the {fresh / 2**20:.0f} MB its {rows:,} rows took fresh"
 
@@ -587,6 +589,7 @@ class Graph(GraphWriter, GraphRepair):
                     f"UNWIND $ids AS i MATCH (u:Summary {{id: $id}}), (x:{label} {{id: i}}) WHERE i <> $id CREATE (u)-[:SUMMARIZES]->(x)",
                     {"id": summary.id, "ids": ids},
                 )
+        self.maybe_compact()  # summaries are rewritten too (stale ones): their waste counts
 
     def summary(self, summary_id: str) -> SummaryRow | None:
         rows = self._read(f"MATCH (u:Summary {{id: $id}}) RETURN {_ret('u', _SUMMARY_COLS)}", {"id": summary_id})
