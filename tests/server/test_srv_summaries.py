@@ -56,7 +56,14 @@ async def client(lsp_client: LanguageClient, small: Path):
 
 
 def _summaries(client: LanguageClient) -> list[dict[str, Any]]:
-    return [s["model"]["summaries"] for s in client.statuses if isinstance(s.get("model", {}).get("summaries"), dict)]  # type: ignore[attr-defined]
+    """The summaries states in order. clm/status carries the last one in every status (an
+    index or model change re-sends it), so a repeat is dropped: it is not a new run."""
+    out: list[dict[str, Any]] = []
+    for status in client.statuses:  # type: ignore[attr-defined]
+        state = status.get("model", {}).get("summaries")
+        if isinstance(state, dict) and (not out or state != out[-1]):
+            out.append(state)
+    return out
 
 
 async def _run_finished(client: LanguageClient, after: int, timeout: float = 600) -> dict[str, Any]:
