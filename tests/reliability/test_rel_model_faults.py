@@ -139,7 +139,8 @@ def test_an_endpoint_fault_through_the_server_is_one_message_and_hover_keeps_its
     delays = [float(x) for x in re.findall(r"the model is tried again in ([\d.]+) s", log)]
     print(f"\n{fault}: {len(hover_ms)} hovers, p50 {hover_ms[len(hover_ms) // 2]:.1f} / p99 {p99:.1f} ms; "
           f"messages: {shown}; model retry delays: {delays}")
-    assert p99 < 250, f"hover p99 {p99:.0f} ms: a request waited on the endpoint"
+    # A hover that waited on the endpoint takes its 1 s timeout; below that is the machine's load.
+    assert p99 < 600, f"hover p99 {p99:.0f} ms: a request waited on the endpoint"
     assert len(shown) <= 2 and len(about_model) <= 1, shown  # the model once, the embedder once
     index = [n["params"]["index"]["state"] for n in server.notifications if n.get("method") == "clm/status" and "index" in n["params"]]
     assert index[-1] == "ready", index  # full-text: the embedder shares the endpoint
