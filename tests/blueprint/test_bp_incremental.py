@@ -8,7 +8,6 @@ do; then edits that open and close block structure; then the real corpus.
 
 from __future__ import annotations
 
-import os
 import random
 import sys
 from pathlib import Path
