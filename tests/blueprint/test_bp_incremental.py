@@ -101,8 +101,20 @@ def test_typing_in_prose_gives_the_full_parse(text: str, edits: list, rng: rando
     _check_chain(text, edits, rng)
 
 
-def test_typing_in_a_long_document_rescans_little() -> None:
+def test_typing_in_a_long_document_rescans_little(monkeypatch: pytest.MonkeyPatch) -> None:
     """A keystroke in prose re-scans from the previous blank line to the next one."""
+    import clm_lsp.blueprint.incremental as incremental
+
+    scans = []
+    real = incremental.rescan_from
+
+    def spy(lines, prefix, k, start, stop):  # type: ignore[no-untyped-def]
+        first = prefix.marks[k][0] + 1 if k >= 0 else start
+        out = real(lines, prefix, k, start, stop)
+        scans.append((out.stopped[0] if out.stopped else len(lines)) - first)
+        return out
+
+    monkeypatch.setattr(incremental, "rescan_from", spy)
     body = "".join(f"## S{i}\n\nSome prose with [[ent-{i}]] and more.\nA second line.\n\n- a list\n- more\n\n" for i in range(300))
     text = f"---\nid: big\nscale: team\n---\n# Big\n\n{body}"
     bp, parts = parse_parts(text, URI, DEFAULT_CONFIG)
@@ -115,12 +127,14 @@ def test_typing_in_a_long_document_rescans_little() -> None:
     text2 = "\n".join(lines2)
     got = reparse(bp, parts, text2, lines2, at, len(lines) - at - 1, DEFAULT_CONFIG)
     assert got is not None and got[0] == parse(text2, URI)[0]
+    assert scans == [2], "re-scanned more than the two-line paragraph between two blank lines"
     # Structure: an opened fence re-scans to the end and hides every later heading.
     lines3 = [*lines[:at], "```", *lines[at:]]
     text3 = "\n".join(lines3)
     got3 = reparse(bp, parts, text3, lines3, at, len(lines) - at, DEFAULT_CONFIG)
     assert got3 is not None and got3[0] == parse(text3, URI)[0]
     assert len(got3[0].sections) < len(bp.sections)
+    assert scans[-1] > len(lines) - at - 10, "an opened fence must re-scan to the end"
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="the k8s-community corpus is not on this machine")
