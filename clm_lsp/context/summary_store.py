@@ -10,6 +10,7 @@ the CLI at a thread of its own.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -71,7 +72,8 @@ class GraphSummaries:
 
     async def load_current(self, ws: Workspace, cache: SummaryCache) -> int:
         """Fill ``cache`` with the stored summaries that still stand for ``ws`` (at startup)."""
-        targets = plan(ws)
+        # The plan walks every section (about 1 s at 2,000 files): a thread, not the event loop.
+        targets = await asyncio.to_thread(plan, ws)
         found = await _stored_chains(self.run, targets)
         loaded = 0
         for target in targets:  # dependency order: inputs are in the cache before their users
