@@ -70,14 +70,30 @@ class Watcher:
         self._observer: Observer | None = None
         self._flusher: threading.Thread | None = None
 
-    def start(self) -> None:
-        """Start watching (recursively). Raises OSError when the folder cannot be watched."""
-        self._known = _stats(self._scan(self.root))
+    def start(self, *, baseline: Iterable[str] | None = None, since_ns: int | None = None) -> None:
+        """Start watching (recursively). Raises OSError when the folder cannot be watched.
+
+        The caller read the folder before this (the server's scan), and a file written in
+        between makes no event: with ``baseline`` (the paths it read) and ``since_ns`` (when it
+        began reading, wall clock), the first batch also carries the files that appeared,
+        vanished or were modified since, so nothing written before the watch began is missed."""
         _watch_for_lost_events(self)
         observer = Observer()
         observer.schedule(_Handler(self), str(self.root), recursive=True)
         observer.daemon = True
         observer.start()
+        # After the watch is in place: a write from here on makes an event, one before it is
+        # in this look at the disk.
+        disk = _stats(p for p in self._scan(self.root) if not self._ignored(p, False))
+        missed = _since(disk, None if baseline is None else {str(p) for p in baseline}, since_ns)
+        with self._cond:
+            self._known = disk
+            if missed:
+                now = time.monotonic()
+                self._pending |= missed
+                self._first = self._last = now
+        if missed:
+            log.info("%d blueprint files changed under %s before the watch began: re-read", len(missed), self.root)
         self._observer = observer
         self._flusher = threading.Thread(target=self._run, name="clm-watch-flush", daemon=True)
         self._flusher.start()
@@ -204,6 +220,24 @@ class Watcher:
             self.on_batch([Path(p) for p in batch])
         except Exception:  # noqa: BLE001 - a failing consumer must not stop the watching
             log.exception("file-change handler failed for %d paths", len(batch))
+
+
+SINCE_SLACK_NS = 100_000_000
+"""Linux stamps mtimes from a coarse clock (a tick, 1-10 ms, behind the time read just
+before): a file modified up to 100 ms before the reading began is re-read too, which costs
+a parse, where missing it would cost a wrong view. (File systems with 1-2 s stamps, FAT or
+HFS+, can still miss a write in the second the reading began.)"""
+
+
+def _since(disk: dict[str, Stat], baseline: set[str] | None, since_ns: int | None) -> set[str]:
+    """Files of ``disk`` not in ``baseline`` or modified since ``since_ns``, and ``baseline``
+    files no longer on disk."""
+    out: set[str] = set()
+    if baseline is not None:
+        out |= (set(disk) - baseline) | (baseline - set(disk))
+    if since_ns is not None:
+        out |= {p for p, (mtime_ns, _size) in disk.items() if mtime_ns >= since_ns - SINCE_SLACK_NS}
+    return out
 
 
 def _stats(paths: Iterable[str]) -> dict[str, Stat]:

@@ -62,6 +62,8 @@ class IndexController:
         self._writer: concurrent.futures.ThreadPoolExecutor | None = None
         self._indexers: dict[Path, Any] = {}
         self._watchers: list[Any] = []
+        self._since_ns = time.time_ns()
+        """Before any folder is read: a watcher started later re-reads what changed since."""
         self._cancel = threading.Event()
         self._indexer_cls: Any = None
         self._full_text: set[Path] = set()
@@ -492,7 +494,10 @@ class IndexController:
 
             try:
                 watcher = Watcher(project.root, on_batch, debounce_s=0.3)
-                watcher.start()
+                # The folder was read before the watch began: what changed in between (since
+                # this server started) is handed on in the watcher's first batch.
+                baseline = [str(uri_to_path(uri)) for uri in project.ws.docs] if project.scanned else None
+                watcher.start(baseline=baseline, since_ns=self._since_ns)
             except Exception:  # noqa: BLE001 - no watcher is a degraded mode, not a failure
                 log.exception("could not watch %s", project.root)
                 continue

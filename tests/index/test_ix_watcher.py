@@ -245,3 +245,31 @@ def test_a_checkout_hands_the_index_its_parsed_blueprints(commons, open_indexer,
     assert "ten years" in ix.graph.section("rivermouth-region#watershed").text
     monkeypatch.undo()
     assert ix.reconcile().parsed == 0, "the stored file row differs from the disk"
+
+
+def test_what_changed_between_the_read_and_the_watch_is_in_the_first_batch(tmp_path):
+    """The server reads the folder, then starts the watcher (watchdog loads in a thread): a
+    file created, rewritten or deleted in between makes no event. The first batch has them,
+    and only them: an older file the reader saw is not handed on again."""
+    import os
+
+    for name in ("kept", "rewritten", "deleted"):
+        (tmp_path / f"{name}.blueprint.md").write_text(blueprint(name))
+    old = time.time_ns() - 10_000_000_000
+    for path in tmp_path.iterdir():
+        os.utime(path, ns=(old, old))  # written long before the reading began
+    root = tmp_path.resolve()
+    baseline = [str(root / f"{name}.blueprint.md") for name in ("kept", "rewritten", "deleted")]
+    since = time.time_ns()  # the reading begins (and sees the three files)
+    time.sleep(0.2)
+    (tmp_path / "rewritten.blueprint.md").write_text(blueprint("rewritten", body="## Notes\nchanged\n"))
+    (tmp_path / "created.blueprint.md").write_text(blueprint("created"))
+    (tmp_path / "deleted.blueprint.md").unlink()
+    got = Batches()
+    watcher = Watcher(tmp_path, got, debounce_s=0.2)
+    watcher.start(baseline=baseline, since_ns=since)
+    try:
+        batches = got.wait(quiet=0.6)
+    finally:
+        watcher.stop()
+    assert [sorted(p.name for p in b) for b in batches] == [["created.blueprint.md", "deleted.blueprint.md", "rewritten.blueprint.md"]]
