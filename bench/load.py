@@ -152,20 +152,12 @@ def phase_name(phase: str) -> str:
 # -- 2. a burst of file events -------------------------------------------------------------------
 
 
-def _title_line(text: str, title: str) -> str:
+def _with_field(text: str, key: str, value: str) -> str:
+    """``text`` with its front-matter line ``key: ...`` set to ``value``."""
     lines = text.split("\n")
     for i, line in enumerate(lines[:12]):
-        if line.startswith("title:"):
-            lines[i] = f'title: "{title}"'
-            break
-    return "\n".join(lines)
-
-
-def _id_line(text: str, new_id: str) -> str:
-    lines = text.split("\n")
-    for i, line in enumerate(lines[:12]):
-        if line.startswith("id:"):
-            lines[i] = f"id: {new_id}"
+        if line.startswith(f"{key}:"):
+            lines[i] = f"{key}: {value}"
             break
     return "\n".join(lines)
 
@@ -182,7 +174,7 @@ def checkout(root: Path, events: int, tag: str, rng: random.Random, avoid: set[P
     renamed: dict[str, str] = {}
     for i, path in enumerate(modified):
         title = f"Rev{tag}{i:05d} moved"
-        path.write_text(_title_line(path.read_text(encoding="utf-8"), title), encoding="utf-8")
+        path.write_text(_with_field(path.read_text(encoding="utf-8"), "title", f'"{title}"'), encoding="utf-8")
         renamed[title] = path.as_uri()
         changes.append({"uri": path.as_uri(), "type": 2})
     gone: dict[str, str] = {}
@@ -201,7 +193,7 @@ def checkout(root: Path, events: int, tag: str, rng: random.Random, avoid: set[P
         text = src.read_text(encoding="utf-8") if src.exists() else "---\nid: x\ntitle: x\n---\n# x\n"
         title = f"New{tag}{i:05d} arrived"
         path = folder / f"new-{tag}-{i:05d}.blueprint.md"
-        path.write_text(_title_line(_id_line(text, f"new-{tag.lower()}-{i:05d}"), title), encoding="utf-8")
+        path.write_text(_with_field(_with_field(text, "id", f"new-{tag.lower()}-{i:05d}"), "title", f'"{title}"'), encoding="utf-8")
         created[title] = path.as_uri()
         changes.append({"uri": path.as_uri(), "type": 1})
     return {"changes": changes, "renamed": renamed, "gone": gone, "created": created}
