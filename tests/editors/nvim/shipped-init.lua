@@ -1,11 +1,13 @@
 -- Loads EXACTLY the shipped editor-clients/nvim/ (lsp/clm.lua + plugin/clm.lua, found on
 -- 'runtimepath' as a plugin manager would put them) in a real headless Neovim, then checks
 -- filetype, attach, diagnostics, hover, definition, code actions and :ClmStatus, writes the
--- results as JSON to $CLM_TEST_OUT and quits. Every wait is bounded; a deadline quits anyway.
+-- results as JSON to $CLM_TEST_OUT and quits. Every wait is bounded; a deadline quits anyway
+-- (tests/server/nvim/kit.lua, shared with the other Neovim test scripts).
 
-local out = assert(os.getenv('CLM_TEST_OUT'), 'CLM_TEST_OUT is not set')
+local kit = dofile(vim.fs.joinpath(vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)), '../../server/nvim/kit.lua'))
 local client_dir = assert(os.getenv('CLM_CLIENT_DIR'), 'CLM_CLIENT_DIR is not set')
-local result = { steps = {}, notifications = {} }
+local result = kit.start(60000, { notifications = {} })
+local step, finish, cursor_on, request = kit.step, kit.finish, kit.cursor_on, kit.request
 
 vim.opt.runtimepath:prepend(client_dir)
 -- A user's own override, as documented in lsp/clm.lua: the index and model summaries are
@@ -14,38 +16,6 @@ vim.lsp.config('clm', { settings = { clm = { index = { enable = false }, summari
 
 vim.notify = function(msg, level)
   table.insert(result.notifications, { msg = msg, level = level })
-end
-
-local function finish()
-  vim.fn.writefile({ vim.json.encode(result) }, out)
-  vim.cmd('qa!')
-end
-
-vim.defer_fn(function()
-  result.error = 'deadline reached'
-  finish()
-end, 60000)
-
-local function step(name, ok)
-  table.insert(result.steps, { name = name, ok = ok and true or false })
-  return ok
-end
-
-local function cursor_on(pattern, offset)
-  vim.api.nvim_win_set_cursor(0, { 1, 0 })
-  local row = vim.fn.search(vim.fn.escape(pattern, '\\[]~*.^$'), 'cW')
-  if row == 0 then
-    return false
-  end
-  local pos = vim.api.nvim_win_get_cursor(0)
-  vim.api.nvim_win_set_cursor(0, { pos[1], pos[2] + offset })
-  return true
-end
-
-local function request(client, method, params)
-  local responses = vim.lsp.buf_request_sync(0, method, params, 10000) or {}
-  local answer = responses[client.id]
-  return answer and answer.result, answer and answer.err
 end
 
 local function check_navigation(client)
@@ -115,17 +85,14 @@ local function check_show_context()
   end
 end
 
-local function run()
+kit.on_enter(function()
   result.loaded_plugin = vim.g.loaded_clm == true
   result.filetype = vim.bo.filetype
   result.user_commands = vim.tbl_keys(vim.api.nvim_get_commands({}))
-  local attached = vim.wait(20000, function()
-    return #vim.lsp.get_clients({ bufnr = 0, name = 'clm' }) > 0
-  end, 50)
-  if not step('attach', attached) then
+  local client = kit.attached()
+  if not step('attach', client) then
     return finish()
   end
-  local client = vim.lsp.get_clients({ bufnr = 0, name = 'clm' })[1]
   result.cmd = client.config.cmd
   step('diagnostics', vim.wait(30000, function() return #vim.diagnostic.get(0) > 0 end, 50))
   result.diagnostics = vim.tbl_map(function(d)
@@ -140,6 +107,4 @@ local function run()
   check_status_command()
   check_show_context()
   finish()
-end
-
-vim.api.nvim_create_autocmd('VimEnter', { once = true, callback = vim.schedule_wrap(run) })
+end)
