@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from clm_lsp.llm.cancel import Cancelled, CancelToken
 
@@ -67,6 +68,16 @@ class GenerateOptions:
         if isinstance(self.stop, str):
             # A lone string would be read as a tuple of characters.
             object.__setattr__(self, "stop", (self.stop,))
+
+    def stop_and_seed(self) -> dict[str, Any]:
+        """The two optional request fields, as OpenAI and Ollama both name them, present
+        only when set: ``stop`` (a list) and ``seed``."""
+        fields: dict[str, Any] = {}
+        if self.stop:
+            fields["stop"] = list(self.stop)
+        if self.seed is not None:
+            fields["seed"] = self.seed
+        return fields
 
 
 class ChatModel(abc.ABC):

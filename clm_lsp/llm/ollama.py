@@ -19,7 +19,7 @@ import ollama
 from clm_lsp.llm.base import ChatModel, Embedder, GenerateOptions, Message, ModelError, ProbedDimensions
 from clm_lsp.llm.cancel import CancelToken
 from clm_lsp.llm.config import ModelConfig
-from clm_lsp.llm.stream_bounds import StreamBound
+from clm_lsp.llm.stream_bounds import bounded_pieces
 
 
 class OllamaChatModel(ChatModel):
@@ -40,7 +40,6 @@ class OllamaChatModel(ChatModel):
         cancel: CancelToken | None = None,
     ) -> Iterator[str]:
         opts = options or GenerateOptions()
-        bound = StreamBound(opts.max_tokens)
         with _errors(self.host, self._cfg.timeout_s, self.model_id):
             chunks = self._client.chat(
                 model=self.model_id,
@@ -49,17 +48,8 @@ class OllamaChatModel(ChatModel):
                 keep_alive=self._cfg.keep_alive,
             )
             try:
-                for chunk in chunks:
-                    if cancel is not None and cancel.cancelled:
-                        return
-                    piece = chunk.message.content or ""
-                    if not bound.accept(piece):
-                        return
-                    if piece:
-                        yield piece
-                    if chunk.done:
-                        return
-                raise ModelError(f"Ollama at {self.host} ended the reply before it was done (connection dropped?)")
+                if not (yield from bounded_pieces(chunks, _chunk_text, opts.max_tokens, cancel)):
+                    raise ModelError(f"Ollama at {self.host} ended the reply before it was done (connection dropped?)")
             finally:
                 chunks.close()  # closes the HTTP stream, so Ollama stops generating
 
@@ -106,15 +96,14 @@ def _client(cfg: ModelConfig) -> ollama.Client:
 
 
 def _options(opts: GenerateOptions, n_ctx: int) -> dict[str, Any]:
-    options: dict[str, Any] = {
+    return {
         "num_predict": opts.max_tokens, "temperature": opts.temperature,
-        "top_p": opts.top_p, "num_ctx": n_ctx,
+        "top_p": opts.top_p, "num_ctx": n_ctx, **opts.stop_and_seed(),
     }
-    if opts.stop:
-        options["stop"] = list(opts.stop)
-    if opts.seed is not None:
-        options["seed"] = opts.seed
-    return options
+
+
+def _chunk_text(chunk: ollama.ChatResponse) -> tuple[str, bool]:
+    return chunk.message.content or "", bool(chunk.done)
 
 
 class _errors:

@@ -17,7 +17,7 @@ from clm_lsp.llm.base import ChatModel, Embedder, GenerateOptions, Message, Mode
 from clm_lsp.llm.cancel import CancelToken
 from clm_lsp.llm.config import ModelConfig
 from clm_lsp.llm.http_json import Endpoint, post_json, post_sse
-from clm_lsp.llm.stream_bounds import StreamBound
+from clm_lsp.llm.stream_bounds import bounded_pieces
 
 
 def endpoint_from_config(cfg: ModelConfig) -> Endpoint:
@@ -48,19 +48,10 @@ class OpenAIChatModel(ChatModel):
         cancel: CancelToken | None = None,
     ) -> Iterator[str]:
         opts = options or GenerateOptions()
-        bound = StreamBound(opts.max_tokens)
         events = post_sse(self.endpoint, "/chat/completions", self._body(messages, opts))
         try:
-            for event in events:
-                if cancel is not None and cancel.cancelled:
-                    return
-                piece, finished = _delta(self.endpoint, event)
-                if not bound.accept(piece):
-                    return
-                if piece:
-                    yield piece
-                if finished:
-                    return
+            # A stream that ends without finish_reason keeps what came (as before the bound).
+            yield from bounded_pieces(events, lambda event: _delta(self.endpoint, event), opts.max_tokens, cancel)
         finally:
             events.close()
 
@@ -69,12 +60,8 @@ class OpenAIChatModel(ChatModel):
             "model": self.model_id,
             "messages": [{"role": m.role, "content": m.content} for m in messages],
             "stream": True, "max_tokens": opts.max_tokens,
-            "temperature": opts.temperature, "top_p": opts.top_p,
+            "temperature": opts.temperature, "top_p": opts.top_p, **opts.stop_and_seed(),
         }
-        if opts.stop:
-            body["stop"] = list(opts.stop)
-        if opts.seed is not None:
-            body["seed"] = opts.seed
         return body
 
     @property
