@@ -6,7 +6,7 @@ import bisect
 import enum
 from dataclasses import dataclass
 
-from clm_lsp.blueprint import Blueprint, Field, Link, Position, Range, Section
+from clm_lsp.blueprint import Blueprint, Field, Link, Position, Range, Section, Workspace
 
 
 class HitKind(str, enum.Enum):
@@ -32,6 +32,15 @@ class Hit:
     field: Field | None = None
     on_value: bool = False
     """For a field: the cursor is on the value (not the key)."""
+
+
+def find_in(ws: Workspace, uri: str, pos: Position) -> tuple[Blueprint, Hit] | None:
+    """The document at ``uri`` and the thing at ``pos`` in it: what hover, definition,
+    references and rename start from. None for a document the workspace does not hold
+    or for plain text."""
+    bp = ws.docs.get(uri)
+    hit = find(bp, pos) if bp is not None else None
+    return (bp, hit) if bp is not None and hit is not None else None
 
 
 def find(bp: Blueprint, pos: Position) -> Hit | None:

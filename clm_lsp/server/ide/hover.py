@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from clm_lsp.blueprint import Blueprint, Position, Range, Section, SectionKind, Workspace, estimate_tokens, extractive_summary
 
-from .cursor import HitKind, LinkPart, find
+from .cursor import HitKind, LinkPart, find_in
 from .navigation import Subject, incoming_links
 from .textutil import section_full_text
 
@@ -37,12 +37,10 @@ class HoverText:
 
 
 def hover(ws: Workspace, uri: str, pos: Position, summaries: SummaryLookup | None = None, max_chars: int = 280) -> HoverText | None:
-    bp = ws.docs.get(uri)
-    if bp is None:
+    found = find_in(ws, uri, pos)
+    if found is None:
         return None
-    hit = find(bp, pos)
-    if hit is None:
-        return None
+    bp, hit = found
     if hit.kind is HitKind.LINK and hit.link is not None:
         link = hit.link
         doc = ws.target_document(link, uri)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from clm_lsp.blueprint import Blueprint, Link, Position, Range, Section, Workspace, display_title
 
-from .cursor import Hit, HitKind, LinkPart, find
+from .cursor import Hit, HitKind, LinkPart, find_in
 from .types import Location
 
 
@@ -21,12 +21,10 @@ def section_location(uri: str, section: Section) -> Location:
 
 def definition(ws: Workspace, uri: str, pos: Position) -> list[Location]:
     """A link's target section (or file), or the blueprint a `parent:` value names."""
-    bp = ws.docs.get(uri)
-    if bp is None:
+    found = find_in(ws, uri, pos)
+    if found is None:
         return []
-    hit = find(bp, pos)
-    if hit is None:
-        return []
+    _bp, hit = found
     if hit.kind is HitKind.LINK and hit.link is not None:
         return _link_definition(ws, uri, hit.link)
     if hit.kind is HitKind.FIELD and hit.field is not None and hit.field.key == "parent" and isinstance(hit.field.value, str):
@@ -59,12 +57,10 @@ class Subject:
 
 def subject_at(ws: Workspace, uri: str, pos: Position) -> Subject | None:
     """The entity or section the cursor names: via a link, a heading, the title, `id:` or `parent:`."""
-    bp = ws.docs.get(uri)
-    if bp is None:
+    found = find_in(ws, uri, pos)
+    if found is None:
         return None
-    hit = find(bp, pos)
-    if hit is None:
-        return None
+    bp, hit = found
     if hit.kind is HitKind.LINK and hit.link is not None:
         return _link_subject(ws, uri, hit)
     if hit.kind is HitKind.HEADING and hit.section is not None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from clm_lsp.blueprint import Blueprint, Field, LinkKind, Position, Range, Section, Workspace, parse
 
-from .cursor import HitKind, LinkPart, find
+from .cursor import HitKind, LinkPart, find_in
 from .navigation import Subject, incoming_links
 from .textutil import line_index, text_of
 from .types import EditPlan, Refusal, TextEdit
@@ -27,12 +27,10 @@ class RenameSpot:
 
 def prepare(ws: Workspace, uri: str, pos: Position) -> RenameSpot | Refusal | None:
     """What a rename at ``pos`` would rename; None where there is nothing renamable."""
-    bp = ws.docs.get(uri)
-    if bp is None:
+    found = find_in(ws, uri, pos)
+    if found is None:
         return None
-    hit = find(bp, pos)
-    if hit is None:
-        return None
+    bp, hit = found
     if hit.kind is HitKind.LINK and hit.link is not None:
         link = hit.link
         if hit.part is LinkPart.ANCHOR and link.anchor_range is not None and link.anchor:
