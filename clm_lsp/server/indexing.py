@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from clm_lsp.blueprint.checks import warm_suggestions
 
 from .embedder_guard import Backoff, EmbedderFailed, GuardedEmbedder
-from .project import Project, uri_to_path
+from .project import Project, parsed_one, replaced_many, uri_to_path
 from .scanning import Progress, warm_navigation
 from .session import read_disk, reload_from_disk
 
@@ -49,6 +49,8 @@ HOLD_CHECK_S = 600.0
 """The re-check waits at most this long for a burst's new snapshot (it is released when ready)."""
 GATHER_S = 0.05
 """File changes reported within this long of each other are applied together."""
+BURST_REBUILDS = 3
+"""Tries at building a burst's snapshot in a thread before the last one is built on the loop."""
 UPDATING_AFTER_S = 0.5
 """Updates still running after this long are shown in clm/status (index.updating)."""
 CLOSE_WAIT_S = 5.0
@@ -101,7 +103,7 @@ class IndexController:
         loaded = await asyncio.to_thread(_load, names)
         if self._stopped:
             return
-        self._start_watchers(loaded.get("Watcher"))
+        await self._start_watchers(loaded.get("Watcher"))
         indexer_cls, failure = loaded.get("Indexer"), loaded.get("error")
         if not enabled:
             return
@@ -477,8 +479,10 @@ class IndexController:
     def _needs_watchers(self) -> bool:
         return not self.server.watching and bool(self.server.session.projects)
 
-    def _start_watchers(self, Watcher: Any) -> None:  # noqa: N803 - the class, as imported elsewhere
-        """Watch the folders ourselves only when the client does not report file changes."""
+    async def _start_watchers(self, Watcher: Any) -> None:  # noqa: N803 - the class, as imported elsewhere
+        """Watch the folders ourselves only when the client does not report file changes. Each
+        starts in a thread: the start walks and stats the folder (and watchdog adds an inotify
+        watch per subfolder), half a second of loop time at 2,000 files under load."""
         if not self._needs_watchers():
             return
         if Watcher is None:
@@ -492,15 +496,23 @@ class IndexController:
                 # The watcher's thread: hand the batch to the event loop, nothing else.
                 loop.call_soon_threadsafe(self._on_disk_batch, project, list(paths))
 
-            try:
-                watcher = Watcher(project.root, on_batch, debounce_s=0.3)
+            ws = project.ws if project.scanned else None
+
+            def start(watcher: Any, ws: Any = ws) -> None:
                 # The folder was read before the watch began: what changed in between (since
                 # this server started) is handed on in the watcher's first batch.
-                baseline = [str(uri_to_path(uri)) for uri in project.ws.docs] if project.scanned else None
+                baseline = [str(uri_to_path(uri)) for uri in ws.docs] if ws is not None else None
                 watcher.start(baseline=baseline, since_ns=self._since_ns)
+
+            try:
+                watcher = Watcher(project.root, on_batch, debounce_s=0.3)
+                await asyncio.to_thread(start, watcher)
             except Exception:  # noqa: BLE001 - no watcher is a degraded mode, not a failure
                 log.exception("could not watch %s", project.root)
                 continue
+            if self._stopped:  # shut down while it started: nobody else will stop it
+                watcher.stop()
+                return
             self._watchers.append(watcher)
 
     def _on_disk_batch(self, project: Project, paths: list[Any]) -> None:
@@ -555,9 +567,8 @@ class IndexController:
         # not checked yet stays stale, so nothing is lost.
         checker.schedule(project, HOLD_CHECK_S)
         try:
-            parsed = await asyncio.to_thread(lambda: {u: read_disk(project, u) for u in uris})
-            changes = {u: bp for u, bp in parsed.items() if u not in self.server.session.open_docs}  # opened meanwhile: the buffer wins
-            project.replace_many(changes)
+            parsed = await asyncio.to_thread(_read_all, project, uris)
+            changes = await self._install_burst(project, parsed)
             paths = {uri_to_path(uri): bp for uri, bp in changes.items()}  # parsed: not parsed again for the index
             self.files_changed(project, {path: bp for path, bp in paths.items() if path is not None})
             log.info("%d files changed on disk under %s: one new snapshot", len(changes), project.root)
@@ -569,6 +580,36 @@ class IndexController:
             await asyncio.gather(asyncio.to_thread(warm_suggestions, ws), warm_navigation(ws))
         finally:
             checker.schedule(project)
+
+    async def _install_burst(self, project: Project, parsed: dict[str, Any]) -> dict[str, Any]:
+        """loop: the burst's new snapshot is built in a thread (10,000 documents: seconds of loop
+        time under load when built here) while requests read the current one; installed by one
+        assignment if nothing replaced the snapshot meanwhile (an edit, a single file's reload),
+        else built again on top of the new one. Returns the changes applied."""
+        session = self.server.session
+        def closed() -> dict[str, Any]:
+            return {u: bp for u, bp in parsed.items() if u not in session.open_docs}  # opened meanwhile: the buffer wins
+
+        for _attempt in range(BURST_REBUILDS):
+            changes, base = closed(), project.ws
+            new = await asyncio.to_thread(replaced_many, base, changes)
+            if closed().keys() == changes.keys() and project.install_many(base, new, changes):
+                return changes
+        changes = closed()
+        # Replaced under it every time (a client typing fast into a folder being checked out):
+        # the last try on the loop, which nothing can overtake.
+        project.replace_many(changes)
+        return changes
+
+
+def _read_all(project: Project, uris: list[str]) -> dict[str, Any]:
+    """Worker thread: the disk version of each file (None: gone), with what is parsed frozen
+    out of the collector's sight as it goes (project.parsed_one)."""
+    out = {}
+    for n, uri in enumerate(uris):
+        out[uri] = read_disk(project, uri)
+        parsed_one(n)
+    return out
 
 
 def lsp_info() -> Any:
