@@ -150,6 +150,10 @@ class Workspace:
             found = self._lazy[name] = build(self)
         return found  # type: ignore[return-value]
 
+    def has_derived(self, name: str) -> bool:
+        """True when ``derived(name, ...)`` would answer without building."""
+        return name in self._lazy
+
     def uris_for_id(self, entity_id: str) -> tuple[str, ...]:
         return self._ids.get(entity_id, ())
 

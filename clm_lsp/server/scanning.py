@@ -124,7 +124,7 @@ async def warm_navigation(ws: Any) -> None:
 
 def _warm(ws: Any) -> None:
     ws._reverse()  # noqa: SLF001 - pure, idempotent; the snapshot keeps it
-    completion.entity_index(ws)
+    completion.prepare(ws)
 
 
 async def scan_all(server: ClmLanguageServer) -> None:

@@ -230,3 +230,41 @@ async def test_a_checkout_through_the_server_equals_a_fresh_read(burst_client: L
     assert [s.location.uri for s in found or [] if s.name == "Branch new 3"] == [new.as_uri()]
     moved = await client.workspace_symbol_async(lsp.WorkspaceSymbolParams(query="Moved 7"))
     assert [s for s in moved or [] if s.name.startswith("Moved 7 ")]
+
+
+def test_completion_indexes_are_prepared_apart_from_the_answer(tmp_path: Path) -> None:
+    from clm_lsp.blueprint import Position, parse
+    from clm_lsp.server.ide import completion
+
+    root = generated(tmp_path / "ws", 20)
+    ws = Workspace.build(scan(root).blueprints, root.as_uri())
+    assert completion.indexes_missing(ws)
+    completion.prepare(ws)
+    assert not completion.indexes_missing(ws)
+    uri = sorted(ws.docs)[0]
+    bp = ws.docs[uri]
+    body = ws.with_document(parse(bp.text + "\nMore.\n", uri)[0])
+    assert not completion.indexes_missing(body), "a body edit keeps them"
+    retitled = ws.with_document(parse(bp.text.replace('title: "', 'title: "Zebra ', 1) + "\nSee [[zebr", uri)[0])
+    assert completion.indexes_missing(retitled), "a new title drops them"
+    end = retitled.docs[uri].text.split("\n")
+    found = completion.complete(retitled, uri, Position(len(end) - 1, len(end[-1])))
+    assert bp.entity.id in [c.label for c in found.items]
+
+
+async def test_a_completion_after_a_title_edit_sees_the_new_title(burst_client: LanguageClient) -> None:
+    client = burst_client
+    root: Path = client.root  # type: ignore[attr-defined]
+    path = sorted(root.rglob("*.blueprint.md"))[3]
+    text = path.read_text(encoding="utf-8")
+    ent_id = next(line.split(":", 1)[1].strip() for line in text.split("\n") if line.startswith("id:"))
+    uri = path.as_uri()
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(text_document=lsp.TextDocumentItem(uri=uri, language_id="markdown", version=1, text=text)))
+    edited = text.replace('title: "', 'title: "Quagga ', 1) + "\nSee [[quagg"
+    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+        text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=2), content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=edited)]))
+    lines = edited.split("\n")
+    got = await client.text_document_completion_async(lsp.CompletionParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line=len(lines) - 1, character=len(lines[-1]))))
+    items = got.items if isinstance(got, lsp.CompletionList) else got or []
+    assert [i.label for i in items][:1] == [ent_id]
