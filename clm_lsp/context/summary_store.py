@@ -87,15 +87,16 @@ class GraphSummaries:
         return loaded
 
 
-CHAIN_SLICE = 256
-"""Nodes looked up per ``run`` call: the server's index writer takes queued file updates
-between slices (a 10,000-file folder has 130,000 sections: one call held the writer, and
-every index update of a checkout behind it, for minutes; docs/reliability.md, Load)."""
+CHAIN_SLICE = 4096
+"""Nodes looked up per ``run`` call (one query per node table, Graph.summaries_of_many): the
+server's index writer takes queued file updates between slices, so a 10,000-file folder's
+130,000 sections never hold it, and a checkout's updates behind it, for long
+(docs/reliability.md, Load)."""
 
 
 async def _stored_chains(run: Run, targets: Iterable[Target]) -> dict[str, list[SummaryRow]]:
     """target key -> candidate rows of this prompt version, following SUMMARIZES upwards
-    from each section (one query per node: no Cypher outside the index package)."""
+    from each section, a frontier at a time (no Cypher outside the index package)."""
     out: dict[str, list[SummaryRow]] = {}
     by_key = {t.key: t for t in targets}
     if not by_key or not await run(lambda g: g.counts()["summaries"]):
@@ -106,8 +107,9 @@ async def _stored_chains(run: Run, targets: Iterable[Target]) -> dict[str, list[
         nxt: list[str] = []
         for i in range(0, len(frontier), CHAIN_SLICE):
             part = frontier[i : i + CHAIN_SLICE]
-            for rows in await run(lambda g, part=part: [g.summaries_of(node) for node in part]):
-                for row in rows:
+            found = await run(lambda g, part=part: g.summaries_of_many(part))
+            for node in part:  # the frontier's order, as one query per node gave
+                for row in found.get(node, ()):
                     if row.id in seen or base_version(row.prompt_version) != PROMPT_VERSION:
                         continue
                     seen.add(row.id)

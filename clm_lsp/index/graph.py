@@ -603,6 +603,26 @@ class Graph(GraphWriter, GraphRepair):
         )
         return [SummaryRow(*r) for r in rows]
 
+    def summaries_of_many(self, ids: Iterable[str]) -> dict[str, list[SummaryRow]]:
+        """:meth:`summaries_of` for many sections or summaries at once: node id -> its rows,
+        lowest level first (ids with none are left out). Two queries, one per target table,
+        instead of one per node: at startup the summary cache is filled for every section
+        (130,000 at 10,000 files; ~14 ms a node one at a time, docs/reliability.md, Load)."""
+        ids = list(dict.fromkeys(ids))
+        out: dict[str, list[SummaryRow]] = {}
+        if not ids:
+            return out
+        for label in ("Section", "Summary"):
+            rows = self._read(
+                f"UNWIND $ids AS i MATCH (u:Summary)-[:SUMMARIZES]->(x:{label} {{id: i}}) RETURN x.id, {_ret('u', _SUMMARY_COLS)}",
+                {"ids": ids},
+            )
+            for r in rows:
+                out.setdefault(r[0], []).append(SummaryRow(*r[1:]))
+        for found in out.values():
+            found.sort(key=lambda s: (s.level, s.id))
+        return out
+
     def sources_of(self, summary_id: str) -> list[tuple[str, str]]:
         """What a summary stands for: ('section' | 'summary', id), sections in document order."""
         rows = self._read(

@@ -70,6 +70,14 @@ def test_summaries_put_query_stale_and_orphans(commons, built):
     g.put_summary(SummaryRow("s-water", 1, "floods accepted", "m", "p1", "h2"), [watershed])
     g.put_summary(SummaryRow("s-region", 2, "the region", "m", "p1", "h3"), ["s-vision", "s-water", "unknown"])
     assert [s.id for s in g.summaries_of(vision)] == ["s-vision"]
+    # The batched read (startup's cache load) gives what one query per node gives.
+    g.put_summary(SummaryRow("s-vision-b", 1, "vision again", "m2", "p1", "h5"), [vision])
+    nodes = [vision, watershed, "s-vision", "s-water", "s-region", "rivermouth-region#no-such", vision]
+    assert g.summaries_of_many(nodes) == {n: g.summaries_of(n) for n in nodes if g.summaries_of(n)}
+    assert [s.id for s in g.summaries_of_many([vision])[vision]] == ["s-vision", "s-vision-b"]
+    assert g.summaries_of_many([]) == {}
+    g.put_summary(SummaryRow("s-vision-b", 1, "x", "m2", "p1", "h5"), [])  # stands for nothing again
+    g._delete_orphan_summaries()
     assert g.sources_of("s-region") == [("summary", "s-vision"), ("summary", "s-water")]
     assert g.sources_of("s-vision") == [("section", vision)]
     # Editing the watershed text: its summary and the one above go stale, the vision's does not.
