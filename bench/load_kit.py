@@ -23,18 +23,19 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
-for _p in (ROOT / "bench", ROOT / "tests" / "reliability"):
+for _p in (ROOT / "bench", ROOT / "tests" / "reliability", ROOT / "tests" / "server"):
     if str(_p) not in sys.path:
         sys.path.insert(0, str(_p))
 
 import gen_workspace  # noqa: E402
+from fake_openai import serve_local  # noqa: E402  (the test kit's local HTTP server)
 from rawlsp import RawServer  # noqa: E402
 
 WIKI = re.compile(r"\[\[([a-z0-9-]+)(#[^\]|]+)?(\|[^\]]*)?\]\]")
@@ -119,21 +120,8 @@ def hashed_embeddings(lifetime_s: float = 3600.0) -> Iterator[EmbeddingEndpoint]
             self.end_headers()
             self.wfile.write(out)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    stopper = threading.Timer(lifetime_s, server.shutdown)
-    stopper.daemon = True
-    stopper.start()
-    info.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    try:
+    with serve_local(Handler, lifetime_s) as info.base_url:
         yield info
-    finally:
-        stopper.cancel()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def hashed_index_options(endpoint: EmbeddingEndpoint) -> dict[str, Any]:

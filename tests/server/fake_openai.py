@@ -3,8 +3,9 @@
 For the review plumbing tests: the server under test talks to it through its real
 ``openai`` backend (stdlib HTTP, server-sent events), so everything from the
 prompt to the diagnostics is the production path; only the model's words are
-chosen by the test. ``reply(user_message) -> str`` picks the words. Every request
-is recorded. The server stops when the ``with`` block ends, and by itself after
+chosen by the test. ``reply(user_message) -> str`` picks the words. Every chat request
+is recorded. ``/embeddings`` answers a fixed small vector per text, so a server whose
+index embeds through the same endpoint can build it. The server stops when the ``with`` block ends, and by itself after
 ``lifetime_s`` whatever happens to the test.
 """
 
@@ -51,6 +52,10 @@ def fake_openai(reply: Callable[[str], str], delay_s: float = 0.0, lifetime_s: f
                 body = json.loads(self.rfile.read(length) or b"{}")
             except ValueError:
                 body = {}
+            if self.path.endswith("/embeddings"):  # for a server whose index embeds through here too
+                self._json({"object": "list", "data": [{"object": "embedding", "index": i, "embedding": _vector(t)}
+                                                       for i, t in enumerate(_texts(body.get("input")))]})
+                return
             chat.requests.append(body)
             if not self.path.endswith("/chat/completions"):
                 self.send_error(404)
@@ -72,25 +77,51 @@ def fake_openai(reply: Callable[[str], str], delay_s: float = 0.0, lifetime_s: f
             except OSError:
                 pass  # the client hung up (a cancelled review)
 
+        def _json(self, obj: dict) -> None:
+            out = json.dumps(obj).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+
         def _event(self, obj: dict) -> None:
             self.wfile.write(b"data: " + json.dumps(obj).encode() + b"\n\n")
             self.wfile.flush()
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    with serve_local(Handler, lifetime_s) as chat.base_url:
+        yield chat
+
+
+@contextmanager
+def serve_local(handler: type[BaseHTTPRequestHandler], lifetime_s: float) -> Iterator[str]:
+    """`handler` served on 127.0.0.1 (a free port) in a thread; yields the `/v1` base URL.
+    Stops when the block ends, and by itself after lifetime_s whatever the caller does.
+    Also used by bench/load_kit.py's embeddings endpoint."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     stopper = threading.Timer(lifetime_s, server.shutdown)
     stopper.daemon = True
     stopper.start()
-    chat.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
     try:
-        yield chat
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
     finally:
         stopper.cancel()
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def _texts(value: object) -> list[str]:
+    return [value] if isinstance(value, str) else [str(t) for t in value] if isinstance(value, list) else []
+
+
+def _vector(text: str, dims: int = 8) -> list[float]:
+    """A fixed vector per text (its bytes' sums), so an index can be built; meaning is not the point."""
+    data = text.encode()
+    return [float(sum(data[i::dims]) % 97 + 1) for i in range(dims)]
 
 
 def _pieces(text: str, size: int = 12) -> list[str]:
