@@ -67,6 +67,8 @@ class SummaryController:
         self._cancels: dict[Path, Any] = {}
         """The cancel token of each folder's run in progress: stop() cancels them."""
         self._stopped = False
+        self._ran_with: dict[Path, Any] = {}
+        """The model settings (ModelConfig) each folder's latest run started with."""
         self.last: dict[str, Any] = {}
 
     # -- hover -------------------------------------------------------------------------
@@ -151,6 +153,19 @@ class SummaryController:
             return
         self.server.tasks.debounce(f"summaries:{project.root}", delay_s, lambda: self._run(project))
 
+    def settings_changed(self) -> None:
+        """workspace/didChangeConfiguration. A run in progress sees a new model itself (its
+        progress callback compares the settings); a folder whose last run finished, or never
+        ran, under other model settings starts one now, so a new model's summaries are written
+        without waiting for the next edit."""
+        host = self.server.extensions.get("model")
+        if self._stopped or host is None or not self.server.config.summaries.enable:
+            return
+        settings = host.current_config()
+        for project in self.server.session.projects:
+            if project.root not in self._running and self._indexed(project) and self._ran_with.get(project.root) != settings:
+                self.schedule(project, 0.0)
+
     def stop(self) -> None:
         """Shutdown: no new run starts, and the runs in progress stop now (their generation
         within a token), so nothing waits on the model while the server exits."""
@@ -173,6 +188,7 @@ class SummaryController:
 
     async def _run(self, project: Project) -> None:
         if not self.server.config.summaries.enable or self._stopped:
+            self._ran_with.pop(project.root, None)  # turned on again: settings_changed() runs it
             self._report(state="off")
             return
         assert project.root is not None
@@ -195,7 +211,7 @@ class SummaryController:
         self._running.add(project.root)
         self._report(state="running")
 
-        settings = host.current_config()
+        settings = self._ran_with[project.root] = host.current_config()
 
         def report(done: int, total: int) -> None:
             progress.report(done, total)

@@ -65,6 +65,7 @@ def register(server: ClmLanguageServer) -> None:
         pushed = params.settings.get("clm") if isinstance(params.settings, dict) else None
         await refresh_config(ls, pushed)
         ls.extensions["checker"].republish_all()
+        ls.extensions["summaries"].settings_changed()  # another model: its summaries now, not at the next edit
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     def did_change_folders(ls: ClmLanguageServer, params: lsp.DidChangeWorkspaceFoldersParams) -> None:
