@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _SLICE = 32
+_SLICE_S = 0.01
+"""A re-check yields to requests after _SLICE documents or this long, whichever comes first (the
+first run over a folder read checks every file: with the extra producers' fingerprints and the
+reports, 32 documents took 50-100 ms of loop at 2,000 files under load)."""
 
 ExtraDiagnostics = Callable[[Project, str], "list[lsp.Diagnostic]"]
 """(project, canonical uri) -> diagnostics another producer holds for that document."""
@@ -93,13 +97,15 @@ class Checker:
         self._settled(project)
         rest = sorted(project.stale)
         changed = []
+        since = time.perf_counter()
         for n, uri in enumerate(rest, 1):
             if project.recheck(uri) | self.sync_extras(project, uri):
                 changed.append(uri)
-            if n % _SLICE == 0:
+            if n % _SLICE == 0 or time.perf_counter() - since > _SLICE_S:
                 self.report(project, changed)
                 changed = []
                 await asyncio.sleep(0)  # let requests through; a newer edit may cancel this run
+                since = time.perf_counter()
         self.report(project, changed)
         if self._refresh and self.server.client.diagnostic_refresh:
             self._refresh = False

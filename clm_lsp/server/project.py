@@ -59,6 +59,8 @@ class ScanResult:
     settings: WorkspaceSettings
     cancelled: bool = False
     templates: dict[str, str] = field(default_factory=dict)
+    ws: Workspace | None = None
+    """The snapshot of ``blueprints``, built on the scan's thread (O(files), not on the loop)."""
 
 
 TEMPLATES_DIR = ".clm/templates"
@@ -86,7 +88,7 @@ def scan(root: Path, progress: Callable[[int, int], None] | None = None, cancell
     blueprints: list[Blueprint] = []
     for n, path in enumerate(paths):
         if cancelled is not None and n % 16 == 0 and cancelled():
-            return ScanResult(blueprints, settings, cancelled=True)
+            return ScanResult(blueprints, settings, cancelled=True, ws=Workspace.build(blueprints, root.as_uri(), settings.format))
         try:
             data = read_limited(path, settings.format.max_bytes)
         except OSError as exc:
@@ -96,7 +98,8 @@ def scan(root: Path, progress: Callable[[int, int], None] | None = None, cancell
         parsed_one(n)
         if progress is not None and (n % 16 == 0 or n + 1 == len(paths)):
             progress(n + 1, len(paths))
-    return ScanResult(blueprints, settings, templates=read_templates(root))
+    ws = Workspace.build(blueprints, root.as_uri(), settings.format)
+    return ScanResult(blueprints, settings, templates=read_templates(root), ws=ws)
 
 
 @dataclass(eq=False)  # identity: projects are keys in sets and dicts
@@ -146,10 +149,21 @@ class Project:
         """Adopt a finished scan, with the open documents' current parses over the disk versions."""
         self.settings = result.settings
         self.templates = result.templates
-        docs = {bp.uri: bp for bp in result.blueprints}
-        for bp in overlay:
-            docs[bp.uri] = bp
-        self.ws = Workspace.build(docs.values(), self.root_uri, self.settings.format)
+        if result.ws is not None and result.ws.root_uri == self.root_uri:
+            # Built with the scan, in its thread; the open buffers go over it one by one (a few).
+            over = {bp.uri: bp for bp in overlay}
+            if len(over) > 16:  # each with_document copies the document dicts
+                self.ws = replaced_many(result.ws, dict(over))
+            else:
+                ws = result.ws
+                for bp in over.values():
+                    ws = ws.with_document(bp)
+                self.ws = ws
+        else:
+            docs = {bp.uri: bp for bp in result.blueprints}
+            for bp in overlay:
+                docs[bp.uri] = bp
+            self.ws = Workspace.build(docs.values(), self.root_uri, self.settings.format)
         self.scanned = True
         self.generation += 1
         self.stale = set(self.ws.docs)

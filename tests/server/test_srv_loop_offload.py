@@ -268,3 +268,20 @@ async def test_a_completion_after_a_title_edit_sees_the_new_title(burst_client: 
         text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line=len(lines) - 1, character=len(lines[-1]))))
     items = got.items if isinstance(got, lsp.CompletionList) else got or []
     assert [i.label for i in items][:1] == [ent_id]
+
+
+@pytest.mark.parametrize("opened", [2, 20])
+def test_a_read_installs_the_snapshot_built_on_its_thread_with_the_open_buffers_over_it(tmp_path: Path, opened: int) -> None:
+    from clm_lsp.blueprint import parse
+
+    root = generated(tmp_path / "ws", 30)
+    result = scan(root)
+    assert result.ws is not None and sorted(result.ws.docs) == sorted(bp.uri for bp in result.blueprints)
+    uris = sorted(bp.uri for bp in result.blueprints)[:opened]
+    overlay = [parse(result.ws.docs[u].text.replace('title: "', 'title: "Buffer ', 1), u)[0] for u in uris]
+    overlay.append(parse("---\nid: unsaved-one\ntitle: Unsaved\n---\n# Unsaved\n", (root / "unsaved.blueprint.md").as_uri())[0])
+    project = Project(root)
+    project.install(result, overlay)
+    docs = {bp.uri: bp for bp in result.blueprints} | {bp.uri: bp for bp in overlay}
+    same_snapshot(project.ws, Workspace.build(docs.values(), root.as_uri()))
+    assert project.ws.docs[uris[0]].entity.title.startswith("Buffer ")
