@@ -182,9 +182,10 @@ def test_workspace_symbol_index_is_built_off_the_loop_once_per_snapshot(tmp_path
         first = asyncio.ensure_future(search.index_for((ws,)))
         second = asyncio.ensure_future(search.index_for((ws,)))
         ticks = 0
-        while not builds or ticks < 5:  # the loop keeps running while the index is built
+        while (not builds or ticks < 5) and ticks < 3000:  # the loop keeps running while the index is built
             await asyncio.sleep(0.01)
             ticks += 1
+        assert builds, "the build never started"
         assert not first.done() and not second.done()
         release.set()
         a, b = await asyncio.gather(first, second)
