@@ -356,6 +356,8 @@ def run_typing(base: Path, *, seconds: float, rate: float = 20.0, kb: int = 200,
     server.latencies = {}
     rss_before = server.rss.now_mb()
     typed = TYPED + TYPED_TAIL
+    cpu_before = server.loop_cpu_s()
+    print(f"  (typing into {uri}: server pid {server.proc.pid})", file=sys.stderr, flush=True)
     version, k = 1, 0
     busy_ticks = ticks = 0
     t0 = time.perf_counter()
@@ -387,6 +389,8 @@ def run_typing(base: Path, *, seconds: float, rate: float = 20.0, kb: int = 200,
     server.drain_replies(60)
     fig.add("requests unanswered", len(server.sent))
     fig.add("edits sent", version - 1, f"{version - 1} in {elapsed:.1f} s ({(version - 1) / elapsed:.1f}/s)")
+    fig.add("event loop CPU per edit (didChange, hover, completion, check) ms",
+            (server.loop_cpu_s() - cpu_before) * 1000 / max(version - 1, 1))
     for kind, target in (("hover", 5.0), ("completion", 5.0), ("completion in [[", 5.0)):
         samples = server.latencies.get(kind, [])
         if samples:

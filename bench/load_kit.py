@@ -189,6 +189,15 @@ class LoadServer(RawServer):
         self.status: dict[str, Any] = {}
         self.opened: set[str] = set()
 
+    def loop_cpu_s(self) -> float:
+        """CPU seconds the server's main thread (the event loop) has used: unlike a latency,
+        this does not grow when other processes load the machine."""
+        try:
+            main = next(t for t in self.rss.proc.threads() if t.id == self.rss.proc.pid)
+        except (psutil.Error, StopIteration):
+            return float("nan")
+        return main.user_time + main.system_time
+
     def open(self, uri: str, text: str, version: int = 1) -> None:
         self.opened.add(uri)
         super().open(uri, text, version)

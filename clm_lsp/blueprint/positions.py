@@ -45,22 +45,32 @@ def _check(encoding: str) -> None:
 class LineIndex:
     """Line starts of one text, for offset <-> position <-> client conversions."""
 
-    __slots__ = ("text", "lines", "starts")
+    __slots__ = ("text", "lines", "_starts")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.lines = split_lines(text)
-        # Each start is the previous start plus that line plus its terminator. Built once per
-        # new text (a keystroke makes one): summing line lengths is ~10x faster than matching.
-        if "\r" not in text:
-            starts = list(accumulate([len(line) + 1 for line in self.lines], initial=0))
-            starts.pop()
-        else:
-            starts = [0]
-            if len(self.lines) > 1:
-                for m in _LINE_BREAK.finditer(text):
-                    starts.append(m.end())
-        self.starts = starts
+        self._starts: list[int] | None = None
+
+    @property
+    def starts(self) -> list[int]:
+        """Offset of each line's first character. Built on first use: converting a client
+        position (every hover and completion after a keystroke makes a new text) needs only
+        the lines."""
+        if self._starts is None:
+            text = self.text
+            # Each start is the previous start plus that line plus its terminator: summing
+            # line lengths is ~10x faster than matching.
+            if "\r" not in text:
+                starts = list(accumulate([len(line) + 1 for line in self.lines], initial=0))
+                starts.pop()
+            else:
+                starts = [0]
+                if len(self.lines) > 1:
+                    for m in _LINE_BREAK.finditer(text):
+                        starts.append(m.end())
+            self._starts = starts
+        return self._starts
 
     @property
     def line_count(self) -> int:
@@ -88,7 +98,13 @@ class LineIndex:
         return self.starts[pos.line] + max(0, min(pos.character, len(self.lines[pos.line])))
 
     def clamp(self, pos: Position) -> Position:
-        return self.position_at(self.offset_at(pos))
+        """The nearest position inside the text (what ``position_at(offset_at(pos))`` gives)."""
+        if pos.line < 0:
+            return Position(0, 0)
+        if pos.line >= len(self.lines):
+            return self.end()
+        character = max(0, min(pos.character, len(self.lines[pos.line])))
+        return pos if character == pos.character else Position(pos.line, character)
 
     def to_client(self, pos: Position, encoding: str = "utf-16") -> tuple[int, int]:
         """Core position -> (line, character) in the client's encoding."""

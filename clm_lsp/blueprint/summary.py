@@ -7,7 +7,9 @@ dropped; list bullets and quote markers are removed; links show their text.
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Iterator
 
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
 _FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
@@ -42,9 +44,8 @@ def render_inline(text: str) -> str:
     return _EMPHASIS.sub("", text)
 
 
-def _prose_lines(text: str) -> list[str]:
+def _prose_lines(text: str) -> Iterator[str]:
     """Lines of prose with block markup removed; '' marks a paragraph break."""
-    out: list[str] = []
     fence = None
     for line in _COMMENT.sub("", text).split("\n"):
         m = _FENCE.match(line)
@@ -56,37 +57,38 @@ def _prose_lines(text: str) -> list[str]:
             fence = m.group(1)[0]
             continue
         if _HEADING.match(line) or _TABLE.match(line) or _RULE.match(line) or not line.strip():
-            out.append("")
+            yield ""
             continue
         if _BULLET.match(line):
-            out.append("")  # each list item reads as its own sentence
+            yield ""  # each list item reads as its own sentence
             line = _BULLET.sub("", line)
-        out.append(render_inline(_QUOTE.sub("", line)).strip())
-    return out
+        yield render_inline(_QUOTE.sub("", line)).strip()
 
 
-def _paragraphs(text: str) -> list[str]:
-    paras: list[str] = []
+def _paragraphs(text: str) -> Iterator[str]:
+    # Generators all the way: a summary needs the first few hundred characters, and hover
+    # asks for one on every request, so a long section must not be rendered whole.
     current: list[str] = []
-    for line in [*_prose_lines(text), ""]:
+    for line in itertools.chain(_prose_lines(text), [""]):
         if line:
             current.append(line)
         elif current:
-            paras.append(" ".join(" ".join(current).split()))
+            yield " ".join(" ".join(current).split())
             current = []
-    return paras
 
 
-def extractive_summary(text: str, max_chars: int = 280) -> str:
-    """The lead sentences of ``text`` as plain text, at most ``max_chars`` characters."""
-    sentences: list[str] = []
+def _sentences(text: str) -> Iterator[str]:
     for para in _paragraphs(text):
         parts = _SENTENCE_END.split(para)
         if not parts[-1].endswith((".", "!", "?", ":", "…")):
             parts[-1] += "."  # a list item or a fragment: end it so sentences do not run together
-        sentences.extend(parts)
+        yield from parts
+
+
+def extractive_summary(text: str, max_chars: int = 280) -> str:
+    """The lead sentences of ``text`` as plain text, at most ``max_chars`` characters."""
     out = ""
-    for sentence in sentences:
+    for sentence in _sentences(text):
         candidate = f"{out} {sentence}".strip()
         if len(candidate) > max_chars:
             if not out:

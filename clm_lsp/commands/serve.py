@@ -68,12 +68,13 @@ class _Discard:
 def run(args: argparse.Namespace) -> int:
     from clm_lsp.server import create_server
     from clm_lsp.server.log import setup_logging
+    from clm_lsp.server.stdio import serve_stdio
 
     logger = setup_logging(args.log_level, args.log_file)
     # The event loop shares the GIL with CPU-bound threads (the folder scan, the index writer,
-    # the embedder), and every request needs it several times (pygls reads stdin on a worker
-    # thread, then wakes the loop): at the default 5 ms switch interval each hand-over can wait
-    # that long. 1 ms brought a request's p50 next to two busy threads from 33 to 6 ms
+    # the embedder), and a request may need it more than once: at the default 5 ms switch
+    # interval each hand-over can wait that long (pygls read stdin on a worker thread, three or
+    # four hand-overs a message; server/stdio.py now reads it on the loop). 1 ms brought a request's p50 next to two busy threads from 33 to 6 ms
     # (docs/reliability.md, Load, 10,000 blueprints), for some throughput on those threads.
     sys.setswitchinterval(0.001)
     server = create_server()
@@ -88,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout = sys.stderr
     protocol_out = _private_stdout(real_stdout)
     try:
-        server.start_io(sys.stdin.buffer, protocol_out)
+        serve_stdio(server, sys.stdin.buffer, protocol_out)
     finally:
         sys.stdout = real_stdout
         # The client is gone (exit, or stdin closed): stop the background work, and make

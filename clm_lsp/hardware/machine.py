@@ -87,7 +87,7 @@ def best_pool(machine: Machine) -> MemoryPool:
 
 def _run(argv: list[str], notes: list[str]) -> str | None:
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
+        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.SubprocessError) as exc:
         notes.append(f"{argv[0]} failed: {exc}")
         return None

@@ -18,6 +18,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
+from clm_lsp.background import lower_priority
 from clm_lsp.llm.base import ModelError
 from clm_lsp.llm.cancel import CancelToken
 
@@ -115,6 +116,8 @@ def _run(
     loaded: queue.SimpleQueue[BaseException | None],
     describe_error: Callable[[BaseException], ModelError],
 ) -> None:
+    # Before the model is created: the native threads it starts inherit the priority.
+    lower_priority()
     try:
         obj = factory()
     except BaseException as exc:  # noqa: BLE001 - reported to the caller as ModelError

@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from clm_lsp.background import lower_priority
 from clm_lsp.blueprint.checks import warm_suggestions
 
 from .embedder_guard import Backoff, EmbedderFailed, GuardedEmbedder
@@ -111,7 +112,7 @@ class IndexController:
             self._status("unavailable", message=str(failure))
             self.server.show_once("the persistent index is not available in this build; navigation works from memory.")
             return
-        self._writer = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="clm-index")
+        self._writer = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="clm-index", initializer=lower_priority)
         self._indexer_cls = indexer_cls
         await self._open_all(indexer_cls)
 

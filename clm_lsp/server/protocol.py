@@ -39,7 +39,11 @@ shutdown during a running command failed with "dictionary changed size".
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import inspect
 import logging
+import sys
 from typing import Any
 
 from lsprotocol import types as lsp
@@ -52,6 +56,8 @@ log = logging.getLogger(__name__)
 REJECTED = "$/clm/rejectedRequest"
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
+EXIT_REPLIES_S = 1.0
+"""How long `exit` waits for the answers to requests that `shutdown` cancelled."""
 
 
 def _usable_id(value: Any) -> bool:
@@ -150,6 +156,38 @@ class ClmProtocol(LanguageServerProtocol):
                 future.cancel()
         self._shutdown = True
         return None
+
+    @lsp_method(lsp.EXIT)
+    def lsp_exit(self, *args: Any):
+        """pygls's exit, after the replies to the requests that shutdown cancelled are out.
+
+        A cancelled request is answered (RequestCancelled) once its task has unwound, a loop
+        turn or more after the cancel; a client that sends `exit` right behind `shutdown`
+        (both can arrive in one read) would otherwise find the writer closed before that
+        answer, which was lost with a "write to closed file" error."""
+        if (user_handler := self.fm.features.get(lsp.EXIT)) is not None:
+            yield user_handler, args, None
+        returncode = 0 if self._shutdown else 1
+        pending = [f for f in self._request_futures.values() if not f.done()]
+        if not pending:
+            self._close_and_exit(returncode)
+            return
+        asyncio.ensure_future(self._exit_after(pending, returncode))
+
+    async def _exit_after(self, pending: list[Any], returncode: int) -> None:
+        # pygls files asyncio tasks and, for handlers run on its thread pool, concurrent futures.
+        waits = [asyncio.wrap_future(f) if isinstance(f, concurrent.futures.Future) else f for f in pending]
+        await asyncio.wait(waits, timeout=EXIT_REPLIES_S)
+        await asyncio.sleep(0)  # the replies' own callbacks run first
+        self._close_and_exit(returncode)
+
+    def _close_and_exit(self, returncode: int) -> None:
+        """As pygls: close the writer, then end the process (after an awaitable close, when it is done)."""
+        closed = self.writer.close() if self.writer is not None else None
+        if inspect.isawaitable(closed):
+            asyncio.ensure_future(closed).add_done_callback(lambda _t: sys.exit(returncode))
+            return
+        sys.exit(returncode)
 
     @lsp_method(lsp.TEXT_DOCUMENT_DID_CHANGE)
     def lsp_text_document__did_change(self, params: lsp.DidChangeTextDocumentParams):
