@@ -7,11 +7,10 @@ default embedder is exercised by test_ix_real_embedder.py and the CLI test.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from ix_helpers import COMMONS, HashEmbedder
+from ix_helpers import HashEmbedder
 
 from clm_lsp.blueprint import DEFAULT_CONFIG
 
@@ -19,16 +18,6 @@ from clm_lsp.blueprint import DEFAULT_CONFIG
 @pytest.fixture
 def embedder() -> HashEmbedder:
     return HashEmbedder()
-
-
-@pytest.fixture
-def commons(tmp_path: Path) -> Path:
-    """fixtures/commons copied, so a test may edit it."""
-    if not COMMONS.is_dir():
-        pytest.skip("fixtures/commons is not there")
-    dest = tmp_path / "commons"
-    shutil.copytree(COMMONS, dest)
-    return dest
 
 
 @pytest.fixture

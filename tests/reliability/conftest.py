@@ -1,21 +1,11 @@
-"""Reliability tests: a copy of fixtures/commons per test, and a raw server on it."""
+"""Reliability tests: a raw server (the copy of fixtures/commons, `commons`, is tests/conftest.py's)."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from rawlsp import COMMONS, RawServer
-
-
-@pytest.fixture
-def commons(tmp_path: Path) -> Path:
-    if not COMMONS.is_dir():
-        pytest.skip("fixtures/commons is not there")
-    dest = tmp_path / "commons"
-    shutil.copytree(COMMONS, dest)
-    return dest
+from rawlsp import RawServer
 
 
 @pytest.fixture

@@ -24,12 +24,28 @@ SERVER = [sys.executable, "-m", "clm_lsp", "serve"]
 FAST_OPTIONS: dict[str, Any] = {"index": {"enable": False}, "summaries": {"enable": False}}
 
 
+def small_workspace(tmp_path: Path) -> Path:
+    """tmp_path/w with two blueprints of fixtures/commons (the region and its city): small
+    enough that a server with the index and the model on settles in seconds."""
+    import shutil
+
+    import pytest
+
+    if not COMMONS.is_dir():
+        pytest.skip("fixtures/commons is not there")
+    root = tmp_path / "w"
+    (root / "rivermouth").mkdir(parents=True)
+    shutil.copy(COMMONS / "rivermouth-region.blueprint.md", root)
+    shutil.copy(COMMONS / "rivermouth" / "rivermouth-city.blueprint.md", root / "rivermouth")
+    return root
+
+
 class RawServer:
     """One server process; `request` waits for its reply, notifications from the server are kept."""
 
-    def __init__(self, env: dict[str, str] | None = None, args: list[str] | None = None) -> None:
+    def __init__(self, env: dict[str, str] | None = None, args: list[str] | None = None, command: list[str] | None = None) -> None:
         self.proc = subprocess.Popen(
-            SERVER + (args or []), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            (command or SERVER) + (args or []), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env={**os.environ, **(env or {})},
         )
         self.replies: dict[Any, dict[str, Any]] = {}

@@ -10,23 +10,12 @@ at stderr (commands/serve.py).
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from rawlsp import COMMONS, RawServer
-
-
-def small_workspace(tmp_path: Path) -> Path:
-    if not COMMONS.is_dir():
-        pytest.skip("fixtures/commons is not there")
-    root = tmp_path / "w"
-    (root / "rivermouth").mkdir(parents=True)
-    shutil.copy(COMMONS / "rivermouth-region.blueprint.md", root)
-    shutil.copy(COMMONS / "rivermouth" / "rivermouth-city.blueprint.md", root / "rivermouth")
-    return root
+from rawlsp import RawServer, small_workspace
 
 
 def summaries_state(n: dict) -> str | None:

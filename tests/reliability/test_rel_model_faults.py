@@ -8,7 +8,6 @@ import contextlib
 import json
 import os
 import re
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -17,18 +16,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "llm"))
 from llm_fault_servers import endless, free_port, raw_server, reply  # noqa: E402
-from rawlsp import COMMONS, RawServer  # noqa: E402
+from rawlsp import RawServer, small_workspace  # noqa: E402
 
 
 @pytest.fixture
 def small(tmp_path: Path) -> Path:
-    if not COMMONS.is_dir():
-        pytest.skip("fixtures/commons is not there")
-    root = tmp_path / "w"
-    (root / "rivermouth").mkdir(parents=True)
-    shutil.copy(COMMONS / "rivermouth-region.blueprint.md", root)
-    shutil.copy(COMMONS / "rivermouth" / "rivermouth-city.blueprint.md", root / "rivermouth")
-    return root
+    return small_workspace(tmp_path)
 
 
 def run_against_garbage(root: Path, env: dict[str, str] | None = None, linger_s: float = 0.0) -> tuple[RawServer, str, list[dict]]:

@@ -8,12 +8,11 @@ store is never written by it, so it equals a clean rebuild afterwards.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from rawlsp import COMMONS, RawServer
+from rawlsp import RawServer, small_workspace
 from test_rel_crash_consistency import DRIVER, snapshot, tree_hash
 
 
@@ -23,12 +22,7 @@ def index_state(n: dict) -> str | None:
 
 @pytest.mark.slow
 def test_a_second_server_on_the_same_folder_uses_a_private_index_and_corrupts_nothing(tmp_path: Path) -> None:
-    if not COMMONS.is_dir():
-        pytest.skip("fixtures/commons is not there")
-    root = tmp_path / "w"
-    (root / "rivermouth").mkdir(parents=True)
-    shutil.copy(COMMONS / "rivermouth-region.blueprint.md", root)
-    shutil.copy(COMMONS / "rivermouth" / "rivermouth-city.blueprint.md", root / "rivermouth")
+    root = small_workspace(tmp_path)
     before = tree_hash(root)
     options = {"index": {"enable": True}, "summaries": {"enable": False}}
     first, second = RawServer(), RawServer()

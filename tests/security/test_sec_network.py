@@ -9,7 +9,6 @@ sendto or name lookup that is not loopback. The log must stay empty.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reliability"))
-from rawlsp import COMMONS, REPO, RawServer  # noqa: E402
+from rawlsp import COMMONS, REPO, RawServer, small_workspace  # noqa: E402
 
 GUARD = Path(__file__).parent / "netguard"
 
@@ -49,12 +48,7 @@ def test_the_demo_opens_no_network_connection(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_a_default_server_session_opens_no_network_connection(tmp_path: Path) -> None:
-    if not COMMONS.is_dir():
-        pytest.skip("fixtures/commons is not there")
-    root = tmp_path / "w"
-    (root / "rivermouth").mkdir(parents=True)
-    shutil.copy(COMMONS / "rivermouth-region.blueprint.md", root)
-    shutil.copy(COMMONS / "rivermouth" / "rivermouth-city.blueprint.md", root / "rivermouth")
+    root = small_workspace(tmp_path)
     log = tmp_path / "net.log"
     server = RawServer(env=guarded_env(log))
     try:

@@ -3,24 +3,19 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 import pytest_lsp
-from lsp_helpers import CLIENTS, COMMONS, SERVER, add_probes, start_session
+from lsp_helpers import CLIENTS, SERVER, add_probes, start_session
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    """fixtures/commons copied, so tests may edit files freely."""
-    if not COMMONS.is_dir():
-        pytest.skip("fixtures/commons is not there yet")
-    dest = tmp_path / "commons"
-    shutil.copytree(COMMONS, dest)
-    add_probes(dest)
-    return dest
+def workspace(commons: Path) -> Path:
+    """fixtures/commons copied (tests/conftest.py), so tests may edit files freely, plus the probes."""
+    add_probes(commons)
+    return commons
 
 
 @pytest_lsp.fixture(params=CLIENTS, config=ClientServerConfig(server_command=SERVER))

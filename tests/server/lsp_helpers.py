@@ -62,6 +62,24 @@ async def wait_ready(client: LanguageClient, timeout: float = 30.0) -> dict[str,
 FAST_OPTIONS: dict[str, Any] = {"index": {"enable": False}, "summaries": {"enable": False}}
 
 
+def client_on_files(files: dict[str, str], options: dict[str, Any], editor: str = "neovim"):
+    """A pytest-lsp client fixture on tmp_path holding `files` (name -> text), started with
+    `options` (module level: `client = client_on_files({...}, OPTIONS)`); `client.root` is tmp_path."""
+    import pytest_lsp
+    from pytest_lsp import ClientServerConfig
+
+    @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
+    async def client(lsp_client: LanguageClient, tmp_path: Path):
+        for name, text in files.items():
+            (tmp_path / name).write_text(text, encoding="utf-8")
+        lsp_client.root = tmp_path  # type: ignore[attr-defined]
+        await start_session(lsp_client, tmp_path, editor, options)
+        yield
+        await lsp_client.shutdown_session()
+
+    return client
+
+
 async def start_session(client: LanguageClient, root: Path, editor: str, options: dict[str, Any] | None = None) -> lsp.InitializeResult:
     record_statuses(client)
     if options is None:

@@ -3,28 +3,17 @@ client to pull again (workspace/diagnostic/refresh), once per re-check."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import pytest
 import pytest_lsp
 from lsprotocol import types as lsp
-from lsp_helpers import COMMONS, SERVER, add_probes, change_doc, doc_id, open_doc, position, record_statuses, wait_ready, wait_until
+from lsp_helpers import SERVER, change_doc, doc_id, open_doc, position, record_statuses, wait_ready, wait_until
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 
-@pytest.fixture
-def root(tmp_path: Path) -> Path:
-    if not COMMONS.is_dir():
-        pytest.skip("fixtures/commons is not there yet")
-    dest = tmp_path / "commons"
-    shutil.copytree(COMMONS, dest)
-    add_probes(dest)
-    return dest
-
-
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
-async def refreshing_client(lsp_client: LanguageClient, root: Path):
+async def refreshing_client(lsp_client: LanguageClient, workspace: Path):
+    root = workspace  # conftest.py: fixtures/commons copied, with the probes
     caps = client_capabilities("neovim")
     caps.workspace.diagnostics = lsp.DiagnosticWorkspaceClientCapabilities(refresh_support=True)
     record_statuses(lsp_client)

@@ -10,10 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import pytest_lsp
-from lsp_helpers import SERVER, start_session, wait_until
+from lsp_helpers import client_on_files, wait_until
 from lsprotocol import types as lsp
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
 from test_srv_review import COOP, REGION
 
 pytestmark = pytest.mark.slow
@@ -33,14 +32,7 @@ Bread for the valley.
 """
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
-async def client(lsp_client: LanguageClient, tmp_path: Path):
-    (tmp_path / "riverside-region.blueprint.md").write_text(REGION, encoding="utf-8")
-    (tmp_path / "riverside-coop.blueprint.md").write_text(COOP, encoding="utf-8")
-    lsp_client.root = tmp_path  # type: ignore[attr-defined]
-    await start_session(lsp_client, tmp_path, "neovim", OPTIONS)
-    yield
-    await lsp_client.shutdown_session()
+client = client_on_files({"riverside-region.blueprint.md": REGION, "riverside-coop.blueprint.md": COOP}, OPTIONS)
 
 
 async def reindex(client: LanguageClient, *args) -> dict:

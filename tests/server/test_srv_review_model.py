@@ -10,29 +10,16 @@ exact replies are checked with crafted ones in test_srv_review.py.
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
-import pytest_lsp
-from lsp_helpers import SERVER, open_doc, start_session
+from lsp_helpers import client_on_files, open_doc
 from lsprotocol import types as lsp
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
+from test_srv_review import COOP as REVIEWED_COOP
 from test_srv_review import REGION
 
-COOP = """---
-id: riverside-coop
-title: Riverside Coop
-scale: organization
-parent: riverside-region
----
-# Riverside Coop
-
-## Vision
-Members own the coop. The general meeting sets the rents once a year.
-
-## Timeslice 2024
-The board now sets the rents every month.
-"""
+# test_srv_review's coop up to its Vision, then a timeslice that contradicts it.
+COOP = REVIEWED_COOP.split("## Governance")[0] + "## Timeslice 2024\nThe board now sets the rents every month.\n"
 REVIEWABLE = 2  # the Vision (against the parent's) and the planted timeslice
 
 pytestmark = pytest.mark.slow
@@ -40,14 +27,7 @@ pytestmark = pytest.mark.slow
 OPTIONS = {"index": {"enable": False}, "summaries": {"enable": False}, "review": {"enable": True, "debounceMs": 0, "maxTokens": 48}}
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
-async def client(lsp_client: LanguageClient, tmp_path: Path):
-    (tmp_path / "riverside-region.blueprint.md").write_text(REGION, encoding="utf-8")
-    (tmp_path / "riverside-coop.blueprint.md").write_text(COOP, encoding="utf-8")
-    lsp_client.root = tmp_path  # type: ignore[attr-defined]
-    await start_session(lsp_client, tmp_path, "neovim", OPTIONS)
-    yield
-    await lsp_client.shutdown_session()
+client = client_on_files({"riverside-region.blueprint.md": REGION, "riverside-coop.blueprint.md": COOP}, OPTIONS)
 
 
 async def test_the_bundled_model_reviews_every_section_and_the_reply_is_handled(client: LanguageClient) -> None:
