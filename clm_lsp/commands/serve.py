@@ -82,8 +82,11 @@ def run(args: argparse.Namespace) -> int:
         host, port = args.tcp
         if host not in (LOOPBACK, "localhost", "::1"):
             logger.warning("listening on %s:%d: anyone who can reach this address can talk to the server", host, port)
-        server.start_tcp(host, port)
-        return 0
+        try:
+            server.start_tcp(host, port)
+        finally:
+            code = _end(server)
+        return code
     # stdout is the protocol stream from here on: anything else printed there would corrupt it.
     real_stdout = sys.stdout
     sys.stdout = sys.stderr
@@ -92,10 +95,17 @@ def run(args: argparse.Namespace) -> int:
         serve_stdio(server, sys.stdin.buffer, protocol_out)
     finally:
         sys.stdout = real_stdout
-        # The client is gone (exit, or stdin closed): stop the background work, and make
-        # sure a stuck thread cannot keep the process alive (server.EXIT_GRACE_S). What
-        # the stopping parts still report (status) has nowhere to go: drop it quietly.
-        server.protocol.set_writer(_Discard())
-        server.stop_background()
-        server.exit_watchdog(0)
-    return 0
+        code = _end(server)
+    return code
+
+
+def _end(server: Any) -> int:
+    """The client is gone (exit, or the connection closed): stop the background work, and
+    make sure a stuck thread cannot keep the process alive. This is the one exit watchdog
+    (server.EXIT_GRACE_S); it ends the process with the code LSP asks for, which the `exit`
+    handler set (pygls's own sys.exit code is lost: its serve loop swallows SystemExit).
+    What the stopping parts still report (status) has nowhere to go: drop it quietly."""
+    server.protocol.set_writer(_Discard())
+    server.stop_background()
+    server.exit_watchdog(server.exit_code)
+    return server.exit_code

@@ -82,6 +82,8 @@ class ClmLanguageServer(LanguageServer):
         self.extensions: dict[str, Any] = {}
         """Shared controllers (checker, status, index), set up by setup.create_server."""
         self._shown: set[str] = set()
+        self.exit_code = 0
+        """The process's exit status: the `exit` notification sets 1 when no shutdown came first."""
         self.client_log = ClientLogHandler(self._send_log)
         logging.getLogger("clm_lsp").addHandler(self.client_log)
         # The stand-in for a rejected request (see protocol.py): nothing to do.

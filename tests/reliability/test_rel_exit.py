@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from rawlsp import RawServer, small_workspace
+from rawlsp import FAST_OPTIONS, RawServer, small_workspace
 
 
 def summaries_state(n: dict) -> str | None:
@@ -66,3 +66,37 @@ def test_exit_is_prompt_while_the_model_loads_and_generates(tmp_path: Path) -> N
         assert code == 0
         assert shutdown_s < 6 and exit_s < 5, figures[-1]
     print("\n" + "; ".join(figures))
+
+
+# `clm-lsp serve` with exit_watchdog wrapped to say on stderr each time it is armed.
+COUNTED_SERVE = """
+import sys
+import clm_lsp.server.server as s
+arm = s.ClmLanguageServer.exit_watchdog
+def counted(self, code, *args, **kwargs):
+    print(f"exit watchdog armed: {code}", file=sys.stderr, flush=True)
+    arm(self, code, *args, **kwargs)
+s.ClmLanguageServer.exit_watchdog = counted
+from clm_lsp.cli import main
+sys.exit(main(["serve"]))
+"""
+
+
+@pytest.mark.parametrize("shutdown_first, code", [(True, 0), (False, 1)])
+def test_one_exit_watchdog_with_the_exit_code(commons: Path, shutdown_first: bool, code: int) -> None:
+    """One watchdog (commands/serve.py) guards every way out; it ends a stuck process with
+    the code LSP asks for: 0 after shutdown, 1 for an exit without one."""
+    server = RawServer(command=[sys.executable, "-c", COUNTED_SERVE])
+    try:
+        server.initialize(commons, options=FAST_OPTIONS)
+        if shutdown_first:
+            assert "error" not in server.request("shutdown", None, timeout=15)
+        server.notify("exit")
+        assert server.proc.wait(10) == code
+        time.sleep(0.3)  # the rest of stderr, read by RawServer's thread
+    finally:
+        if server.alive():
+            server.proc.kill()
+            server.proc.wait()
+    armed = [line.strip() for line in server.stderr_lines if line.startswith("exit watchdog armed")]
+    assert armed == [f"exit watchdog armed: {code}"], armed

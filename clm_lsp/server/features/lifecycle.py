@@ -93,11 +93,12 @@ def register(server: ClmLanguageServer) -> None:
 
     @server.feature(lsp.EXIT)
     def exit_(ls: ClmLanguageServer, params: Any) -> None:
-        """loop: pygls exits after this; make sure nothing keeps the process alive."""
+        """loop: pygls leaves its serve loop after this; commands/serve.py then stops the rest
+        under its exit watchdog and exits with ``exit_code``."""
         shut_down = bool(getattr(ls.protocol, "_shutdown", False))
         if not shut_down:
             ls.stop_background()  # exit without shutdown: stop it all now
-        ls.exit_watchdog(0 if shut_down else 1)
+        ls.exit_code = 0 if shut_down else 1  # as LSP asks: 1 for an exit without shutdown
 
 
 def _encoding(ls: ClmLanguageServer) -> str:
