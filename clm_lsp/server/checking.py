@@ -52,6 +52,8 @@ class Checker:
         a cheap fingerprint of its verdict, compared on every check so a changed verdict gets a
         new pull result id even when the core problems stayed the same."""
         self._prints: dict[tuple[str, int, str], Hashable] = {}
+        self._prune_at = 1024
+        """Size of _prints at which run() drops the verdicts of documents that are gone."""
 
     def opened(self, project: Project, uri: str) -> None:
         """A just-opened document is checked and reported even if its text is the one on disk."""
@@ -62,7 +64,18 @@ class Checker:
         """Closing a file hides its problems when only open files report (diagnostics.workspace off)."""
         if not self.server.use_pull and not self.server.config.diagnostics.workspace and uri in self.published:
             self.push(project, uri)
+        self.prune_prints()
         self.schedule(project)
+
+    def prune_prints(self) -> None:
+        """Forget the fingerprints of documents no project holds and no editor has open (a
+        closed file outside the folders, deleted or excluded files, removed folders)."""
+        session = self.server.session
+        live = {id(p): p for p in session.all_projects()}
+        gone = [k for k in self._prints if (p := live.get(k[1])) is None or (k[2] not in p.ws.docs and k[2] not in session.open_docs)]
+        for key in gone:
+            del self._prints[key]
+        self._prune_at = max(1024, 2 * len(self._prints))
 
     def scanned_event(self, project: Project) -> asyncio.Event:
         event = self._scanned.get(id(project))
@@ -107,6 +120,8 @@ class Checker:
                 await asyncio.sleep(0)  # let requests through; a newer edit may cancel this run
                 since = time.perf_counter()
         self.report(project, changed)
+        if len(self._prints) > self._prune_at:  # files deleted since: amortised, not every run
+            self.prune_prints()
         if self._refresh and self.server.client.diagnostic_refresh:
             self._refresh = False
             self.server.workspace_diagnostic_refresh(None)
