@@ -11,20 +11,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-
-DOC = """---
-id: gull-quay
-title: Gull Quay
-scale: district
----
-# Gull Quay
-
-## Vision
-The quay stays open to fishers, and nets are mended on the slip.
-
-## Forum
-The forum has 12 members and meets at the slip every month.
-"""
+sys.path.insert(0, str(REPO / "tests" / "server"))
+from test_srv_indexing_units import DOC  # noqa: E402  (one small blueprint, shared)
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:

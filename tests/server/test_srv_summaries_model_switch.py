@@ -13,20 +13,8 @@ from fake_openai import FakeChat, fake_openai
 from lsp_helpers import SERVER, doc_id, open_doc, position, start_session, wait_until
 from lsprotocol import types as lsp
 from pytest_lsp import ClientServerConfig, LanguageClient
+from test_srv_indexing_units import DOC
 
-DOC = """---
-id: gull-quay
-title: Gull Quay
-scale: district
----
-# Gull Quay
-
-## Vision
-The quay stays open to fishers, and nets are mended on the slip.
-
-## Forum
-The forum has 12 members and meets at the slip every month.
-"""
 
 
 @pytest.fixture
