@@ -5,15 +5,9 @@
 -- Every wait is bounded and a hard deadline quits Neovim (kit.lua), so the test cannot hang.
 
 local kit = dofile(vim.fs.joinpath(vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)), 'kit.lua'))
-local result = kit.start(60000)
 local step = kit.step
-kit.enable_server()
 
-kit.on_enter(function()
-  local client = kit.attached()
-  if not step('attach', client) then
-    return kit.finish()
-  end
+kit.run(60000, nil, function(client, result)
   local params = { command = 'clm.showContext', arguments = { vim.uri_from_bufnr(0), 'gov', 900, 'who decides' } }
   local resp = client:request_sync('workspace/executeCommand', params, 30000, 0)
   result.show = resp and (resp.result or vim.inspect(resp.err)) or 'no reply'
@@ -21,12 +15,12 @@ kit.on_enter(function()
     return vim.api.nvim_buf_get_name(0):match('%.context%.md$') ~= nil
   end, 50)
   if not step('view shown', opened) or not step('attach to view', kit.attached()) then
-    return kit.finish()
+    return
   end
   result.view = vim.api.nvim_buf_get_name(0)
   local row = vim.fn.search('^\\[§[^]]*#[^]]*\\] .*(summary L0', 'cW')
   if not step('summary line', row > 0) then
-    return kit.finish()
+    return
   end
   result.summary_line = vim.api.nvim_buf_get_lines(0, row - 1, row, false)[1]
   vim.api.nvim_win_set_cursor(0, { row, 4 })
@@ -37,5 +31,4 @@ kit.on_enter(function()
     vim.lsp.util.show_document(loc, client.offset_encoding, { focus = true })
     result.jumped = { name = vim.api.nvim_buf_get_name(0), line = vim.api.nvim_win_get_cursor(0)[1] - 1 }
   end
-  kit.finish()
 end)

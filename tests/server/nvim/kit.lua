@@ -75,4 +75,18 @@ function M.on_enter(run)
   vim.api.nvim_create_autocmd('VimEnter', { once = true, callback = vim.schedule_wrap(run) })
 end
 
+--- The usual script: the deadline, the test's own server (init_options), and once Neovim
+--- is up and the client attached (step 'attach'), `body(client, result)`; then finish.
+function M.run(deadline_ms, init_options, body)
+  local result = M.start(deadline_ms)
+  M.enable_server(init_options)
+  M.on_enter(function()
+    local client = M.attached()
+    if M.step('attach', client) then
+      body(client, result)
+    end
+    M.finish()
+  end)
+end
+
 return M

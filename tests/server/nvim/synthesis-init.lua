@@ -6,22 +6,18 @@
 -- Every wait is bounded and a hard deadline quits Neovim (kit.lua), so the test cannot hang.
 
 local kit = dofile(vim.fs.joinpath(vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)), 'kit.lua'))
-local result = kit.start(80000)
 local step = kit.step
-kit.enable_server({ index = { enable = false }, summaries = { enable = false }, synthesis = { maxTokens = 96 } })
+local options = { index = { enable = false }, summaries = { enable = false }, synthesis = { maxTokens = 96 } }
 
 local function lines()
   return vim.api.nvim_buf_get_lines(0, 0, -1, false)
 end
 
-kit.on_enter(function()
-  if not step('attach', kit.attached()) then
-    return kit.finish()
-  end
+kit.run(80000, options, function(_client, result)
   result.before = lines()
   local row = vim.fn.search('<!-- synthesize -->', 'cw')
   if not step('placeholder', row > 0) then
-    return kit.finish()
+    return
   end
   vim.api.nvim_win_set_cursor(0, { row, 2 })
   result.titles = {}
@@ -38,5 +34,4 @@ kit.on_enter(function()
   step('buffer changed', changed)
   result.after = lines()
   result.changedtick = vim.api.nvim_buf_get_changedtick(0)
-  kit.finish()
 end)

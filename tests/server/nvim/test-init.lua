@@ -4,15 +4,9 @@
 -- hard deadline quits Neovim whatever happens (kit.lua), so the test can never hang.
 
 local kit = dofile(vim.fs.joinpath(vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)), 'kit.lua'))
-local result = kit.start(50000)
 local step = kit.step
-kit.enable_server()
 
-kit.on_enter(function()
-  local client = kit.attached()
-  if not step('attach', client) then
-    return kit.finish()
-  end
+kit.run(50000, nil, function(client, result)
   result.offset_encoding = client.offset_encoding
 
   local got = vim.wait(30000, function()
@@ -30,5 +24,4 @@ kit.on_enter(function()
     local definition, derr = kit.request(client, 'textDocument/definition')
     result.definition = definition or vim.inspect(derr)
   end
-  kit.finish()
 end)
