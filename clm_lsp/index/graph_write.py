@@ -82,27 +82,51 @@ class GraphWriter:
             return self._relink(plan)
 
     def _put_entities(self, rows: list[EntityRow]) -> None:
+        if not rows:
+            return
+        data = [{c: (list(r.tags) if c == "tags" else getattr(r, c)) for c in ENTITY_COLS} for r in rows]
+        stored = self._stored("Entity", "id", ENTITY_COLS, [d["id"] for d in data])
+        self._create("Entity", ENTITY_COLS, [d for d in data if d["id"] not in stored])
+        # Kuzu writes every SET anew and never reclaims the old copy (graph_compact.py): an
+        # entity whose row is as stored (a checkout rewrites files whose front matter stays) is
+        # left alone.
+        changed = [d for d in data if d["id"] in stored and stored[d["id"]] != [d[c] for c in ENTITY_COLS]]
+        if changed:
+            self._write(f"UNWIND $rows AS r MATCH (e:Entity {{id: r.id}}) SET {assigns('e', ENTITY_COLS)}", {"rows": changed})
+
+    def _create(self, table: str, cols: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+        """New nodes (their keys checked absent): CREATE costs ~40% of MERGE ... SET (2,600
+        sections: 0.6 vs 1.6 s). COPY from Arrow is faster still, but holds a whole node
+        group's columns in the buffer pool: a 16 MB pool (test_ix_churn.py) no longer fits."""
         if rows:
-            data = [{c: (list(r.tags) if c == "tags" else getattr(r, c)) for c in ENTITY_COLS} for r in rows]
-            self._write(f"UNWIND $rows AS r MERGE (e:Entity {{id: r.id}}) SET {assigns('e', ENTITY_COLS)}", {"rows": data})
+            self._write(f"UNWIND $rows AS r CREATE (n:{table} {{" + ", ".join(f"{c}: r.{c}" for c in cols) + "})", {"rows": rows})
+
+    def _stored(self, table: str, key: str, cols: tuple[str, ...] | list[str], ids: list[str]) -> dict[str, list[Any]]:
+        """key -> the stored values of ``cols`` (key first among them) of the rows that exist."""
+        rows = self._write(f"UNWIND $ids AS i MATCH (n:{table} {{{key}: i}}) RETURN {returns('n', cols)}", {"ids": ids})
+        return {r[0]: r for r in rows}
 
     def _put_sections(self, rows: list[SectionRow], new: set[str], changed: set[str]) -> None:
         if not rows:
             return
-        # A section whose content hash is unchanged keeps its stored text: Kuzu writes every
-        # SET string anew and does not reclaim the old copy, so rewriting the text of every
-        # section of an edited file grew graph.kuzu ~3x in 1,600 updates (bench/load.py churn).
-        written = [r for r in rows if r.id in new or r.id in changed]
-        kept = [r for r in rows if r.id not in new and r.id not in changed]
+        # A section whose content hash is unchanged keeps its stored text, and one whose other
+        # columns are as stored too is not written at all: Kuzu writes every SET string anew
+        # and does not reclaim the old copy, so rewriting the text of every section of an
+        # edited file grew graph.kuzu ~3x in 1,600 updates (bench/load.py churn), and the SETs
+        # of a checkout's unchanged sections were its largest statement.
+        fresh = [{c: getattr(r, c) for c in SECTION_COLS} for r in rows if r.id in new]
+        left = self._stored("Section", "id", ["id"], [d["id"] for d in fresh])  # by an interrupted write
+        self._create("Section", SECTION_COLS, [d for d in fresh if d["id"] not in left])
+        written = [{c: getattr(r, c) for c in SECTION_COLS} for r in rows if r.id in changed or r.id in left]
         if written:
-            data = [{c: getattr(r, c) for c in SECTION_COLS} for r in written]
-            self._write(f"UNWIND $rows AS r MERGE (s:Section {{id: r.id}}) SET {assigns('s', SECTION_COLS)}", {"rows": data})
-        if kept:
-            cols = [c for c in SECTION_COLS if c != "text"]
-            data = [{c: getattr(r, c) for c in cols} for r in kept]
-            self._write(f"UNWIND $rows AS r MATCH (s:Section {{id: r.id}}) SET {assigns('s', cols)}", {"rows": data})
-        fresh = [r for r in rows if r.id in new]
-        self._copy_rel("HAS_SECTION", "Entity", "Section", {"from": [r.entity for r in fresh], "to": [r.id for r in fresh]})
+            self._write(f"UNWIND $rows AS r MATCH (s:Section {{id: r.id}}) SET {assigns('s', SECTION_COLS)}", {"rows": written})
+        cols = [c for c in SECTION_COLS if c != "text"]
+        kept = [{c: getattr(r, c) for c in cols} for r in rows if r.id not in new and r.id not in changed]
+        stored = self._stored("Section", "id", cols, [d["id"] for d in kept])
+        moved = [d for d in kept if stored.get(d["id"]) != [d[c] for c in cols]]
+        if moved:
+            self._write(f"UNWIND $rows AS r MATCH (s:Section {{id: r.id}}) SET {assigns('s', cols)}", {"rows": moved})
+        self._copy_rel("HAS_SECTION", "Entity", "Section", {"from": [d["entity"] for d in fresh], "to": [d["id"] for d in fresh]})
 
     def _relink_next(self, touched: set[str], pairs: list[tuple[str, str]]) -> None:
         if touched:
@@ -141,21 +165,27 @@ class GraphWriter:
 
     def _relink(self, plan: GraphPlan) -> int:
         """(Re)resolve the new links and every stored link that targets a touched entity or file."""
-        old = self._write(f"UNWIND $ids AS i MATCH (l:Link) WHERE l.entity = i RETURN {returns('l', LINK_COLS)}", {"ids": list(plan.touched)})
-        old += self._write(f"UNWIND $ps AS p MATCH (l:Link) WHERE l.path = p RETURN {returns('l', LINK_COLS)}", {"ps": list(plan.touched_paths)})
-        old_rows = list({r[0]: LinkRow(*r) for r in old}.values())
+        cols = (*LINK_COLS, "target_entity", "resolved")
+        old = self._write(f"UNWIND $ids AS i MATCH (l:Link) WHERE l.entity = i RETURN {returns('l', cols)}", {"ids": list(plan.touched)})
+        old += self._write(f"UNWIND $ps AS p MATCH (l:Link) WHERE l.path = p RETURN {returns('l', cols)}", {"ps": list(plan.touched_paths)})
+        was = {r[0]: (r[-2], r[-1]) for r in old}
+        old_rows = list({r[0]: LinkRow(*r[: len(LINK_COLS)]) for r in old}.values())
         if old_rows:
             self._write("UNWIND $ids AS i MATCH ()-[r:LINKS_TO]->() WHERE r.link = i DELETE r", {"ids": [r.id for r in old_rows]})
         targets = self._targets([*old_rows, *plan.links_new])
         if plan.links_new:
             data = [{**{c: getattr(r, c) for c in LINK_COLS}, **targets.columns(r)} for r in plan.links_new]
-            self._write(
-                "UNWIND $rows AS r CREATE (l:Link {" + ", ".join(f"{c}: r.{c}" for c in (*LINK_COLS, "target_entity", "resolved")) + "})",
-                {"rows": data},
-            )
+            left = self._stored("Link", "id", ["id"], [d["id"] for d in data])  # by an interrupted write
+            self._create("Link", cols, [d for d in data if d["id"] not in left])
+            again = [d for d in data if d["id"] in left]
+            if again:
+                self._write(f"UNWIND $rows AS r MATCH (l:Link {{id: r.id}}) SET {assigns('l', cols)}", {"rows": again})
         if old_rows:
+            # Only the links whose target changed are written (Kuzu never reclaims an update's space).
             data = [{"id": r.id, **targets.columns(r)} for r in old_rows]
-            self._write("UNWIND $rows AS r MERGE (l:Link {id: r.id}) SET l.target_entity = r.target_entity, l.resolved = r.resolved", {"rows": data})
+            data = [d for d in data if was[d["id"]] != (d["target_entity"], d["resolved"])]
+            if data:
+                self._write("UNWIND $rows AS r MATCH (l:Link {id: r.id}) SET l.target_entity = r.target_entity, l.resolved = r.resolved", {"rows": data})
         self._create_link_edges([*old_rows, *plan.links_new], targets)
         return len(old_rows) + len(plan.links_new)
 
