@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 import sys
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from lsprotocol import types as lsp
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
-from lsp_helpers import COMMONS, SERVER, start_session  # noqa: E402
+from lsp_helpers import SERVER, start_session  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("error::pytest_lsp.checks.LspSpecificationWarning")
 
@@ -23,13 +22,9 @@ BIG = "---\nid: big-city\nscale: city\n---\n# Big City\n\n## Vision\nA city of r
 
 
 @pytest.fixture
-def root(tmp_path: Path) -> Path:
-    if not COMMONS.is_dir():
-        pytest.skip("fixtures/commons is not there")
-    dest = tmp_path / "ws"
-    shutil.copytree(COMMONS, dest)
-    (dest / "big-city.blueprint.md").write_text(BIG, encoding="utf-8")
-    return dest
+def root(commons: Path) -> Path:
+    (commons / "big-city.blueprint.md").write_text(BIG, encoding="utf-8")
+    return commons
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))

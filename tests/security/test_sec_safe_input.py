@@ -3,14 +3,13 @@ point outside the opened folder never make the server answer with (or read) a fi
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reliability"))
-from rawlsp import COMMONS, RawServer  # noqa: E402
+from rawlsp import RawServer  # noqa: E402
 
 from clm_lsp.blueprint import parse  # noqa: E402
 
@@ -18,13 +17,9 @@ SECRET = "Zebra-quartz-7731 confidential sentence"
 
 
 @pytest.fixture
-def root(tmp_path: Path) -> Path:
-    if not COMMONS.is_dir():
-        pytest.skip("fixtures/commons is not there")
-    dest = tmp_path / "ws"
-    shutil.copytree(COMMONS, dest)
+def root(commons: Path, tmp_path: Path) -> Path:
     (tmp_path / "outside.blueprint.md").write_text("---\nid: outsider\nscale: team\n---\n# Outsider\n## Vision\nSecret.\n", encoding="utf-8")
-    return dest
+    return commons
 
 
 def evil_front_matter(marker: Path) -> str:

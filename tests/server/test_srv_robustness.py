@@ -4,27 +4,22 @@ malformed requests, bad settings (one warning each), files outside the folder.""
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 
 import pytest
 import pytest_lsp
 from lsprotocol import types as lsp
-from lsp_helpers import COMMONS, PROBE, SERVER, add_probes, doc_id, open_doc, raw_request, start_session, wait_until
+from lsp_helpers import PROBE, SERVER, doc_id, open_doc, raw_request, start_session, wait_until
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 BAD_OPTIONS = {"diagnostics": {"debounceMs": "soon", "pull": "sometimes"}, "completion": {"maxItems": -3}, "nonsense": 1, "index": {"enable": True}}
 
 
 @pytest.fixture
-def odd_workspace(tmp_path: Path) -> Path:
+def odd_workspace(workspace: Path, tmp_path: Path) -> Path:
     """The demo workspace plus a blueprint outside it, reachable only by a symlink and a ../ link."""
-    if not COMMONS.is_dir():
-        pytest.skip("fixtures/commons is not there yet")
-    root = tmp_path / "commons"
-    shutil.copytree(COMMONS, root)
-    add_probes(root)
+    root = workspace
     outside = tmp_path / "outside.blueprint.md"
     outside.write_text("---\nid: outsider\nscale: team\n---\n# Outsider\n## Vision\nSecret.\n", encoding="utf-8")
     if sys.platform != "win32":
