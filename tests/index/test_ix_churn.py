@@ -168,11 +168,16 @@ def test_a_full_buffer_pool_at_commit_leads_to_a_fresh_file_not_a_broken_graph(t
         ix.reconcile()
         g = ix.graph
         summarised = summarise(g)
+        poisoned = []
+        real_poison = graph_module.Graph._poison
+        monkeypatch.setattr(graph_module.Graph, "_poison", lambda self, exc: (poisoned.append(self._db), real_poison(self, exc)))
         with caplog.at_level(logging.WARNING, logger="clm_lsp.index.graph"):
             rounds = edit_rounds(root, ix, 30, 50, stop=lambda: g.compactions > 0)
         assert g.compactions >= 1, "the 16 MB pool never filled: the test no longer provokes the error"
         assert any("buffer pool full" in r.getMessage() for r in caplog.records)
         assert g.broken is None
+        # The database the failed COMMIT broke is closed (its buffer pool given back), not leaked.
+        assert poisoned and all(db.is_closed for db in poisoned) and g._db not in poisoned
         edit_rounds(root, ix, 1, 20, seed=rounds + 1)  # still written after the rewrite
         ours = dump(g)
         assert len(g.sources_of("sum-top")) == len(summarised)
