@@ -98,7 +98,8 @@ kit.on_enter(function()
   result.diagnostics = vim.tbl_map(function(d)
     return { code = d.code, message = d.message, lnum = d.lnum, col = d.col, end_col = d.end_col }
   end, vim.diagnostic.get(0))
-  step('status notification', vim.wait(10000, function() return vim.g.clm_status ~= nil end, 50))
+  -- The folder's read done (state ready): the count below is the whole workspace's, not the open file's.
+  step('status notification', vim.wait(10000, function() return (vim.g.clm_status or {}).state == 'ready' end, 50))
   result.status = vim.g.clm_status
   if step('cursor on link', cursor_on(os.getenv('CLM_TEST_LINK'), 26)) then
     check_navigation(client)
