@@ -552,7 +552,11 @@ class IndexController:
         """Files of ``project`` changed on disk (our watcher, or the client's
         didChangeWatchedFiles): the snapshot, the checker and the index follow."""
         uris = list(dict.fromkeys(uris))
-        uris = [u for u in uris if u not in self.server.session.open_docs and project.contains(u)]
+        if len(uris) > BURST_FILES:  # a checkout's thousands of glob matches: 185 ms of loop at 5,000
+            uris = await asyncio.to_thread(lambda: [u for u in uris if project.contains(u)])
+        else:
+            uris = [u for u in uris if project.contains(u)]
+        uris = [u for u in uris if u not in self.server.session.open_docs]
         if len(uris) <= BURST_FILES:
             for uri in uris:
                 bp = await reload_from_disk(self.server.session, project, uri)
@@ -574,7 +578,8 @@ class IndexController:
         try:
             parsed = await asyncio.to_thread(_read_all, project, uris)
             changes = await self._install_burst(project, parsed)
-            paths = {uri_to_path(uri): bp for uri, bp in changes.items()}  # parsed: not parsed again for the index
+            # Parsed: not parsed again for the index. (5,000 URIs to paths: in the thread too.)
+            paths = await asyncio.to_thread(lambda: {uri_to_path(uri): bp for uri, bp in changes.items()})
             self.files_changed(project, {path: bp for path, bp in paths.items() if path is not None})
             log.info("%d files changed on disk under %s: one new snapshot", len(changes), project.root)
             # Every document is re-checked after a burst, and the did-you-mean lists of the links
