@@ -58,6 +58,7 @@ from .graph_write import SECTION_COLS as _SECTION_COLS
 from .graph_write import SUMMARY_COLS as _SUMMARY_COLS
 from .graph_compact import BASELINE_KEY, COPY_POOL_BYTES, GROWTH_LIMIT, MIN_COMPACT_BYTES, copy_graph, is_pool_full, row_count
 from .graph_repair import GraphRepair
+from .graph_params import in_pieces
 from .graph_write import GraphWriter, entity_from_row
 from .graph_write import returns as _ret
 from .records import EntityRow, FileRow, LinkHit, SectionRow, SummaryRow, section_id
@@ -257,10 +258,11 @@ class Graph(GraphWriter, GraphRepair):
     def _read(self, query: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
         self._check()
         with self._gate.shared():
-            return self._reader().execute(query, params or {}).get_all()
+            conn = self._reader()
+            return in_pieces(lambda p: conn.execute(query, p).get_all(), query, params or {})
 
     def _write(self, query: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
-        return self._w.execute(query, params or {}).get_all()
+        return in_pieces(lambda p: self._w.execute(query, p).get_all(), query, params or {})
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
