@@ -74,8 +74,9 @@ def run(args: argparse.Namespace) -> int:
     # The event loop shares the GIL with CPU-bound threads (the folder scan, the index writer,
     # the embedder), and a request may need it more than once: at the default 5 ms switch
     # interval each hand-over can wait that long (pygls read stdin on a worker thread, three or
-    # four hand-overs a message; server/stdio.py now reads it on the loop). 1 ms brought a request's p50 next to two busy threads from 33 to 6 ms
-    # (docs/reliability.md, Load, 10,000 blueprints), for some throughput on those threads.
+    # four hand-overs a message; server/stdio.py now reads it on the loop). 1 ms brought a
+    # request's p50 next to two busy threads from 33 to 6 ms (docs/reliability.md, Load,
+    # 10,000 blueprints), for some throughput on those threads.
     sys.setswitchinterval(0.001)
     server = create_server()
     if args.tcp:

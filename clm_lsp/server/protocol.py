@@ -164,22 +164,28 @@ class ClmProtocol(LanguageServerProtocol):
         A cancelled request is answered (RequestCancelled) once its task has unwound, a loop
         turn or more after the cancel; a client that sends `exit` right behind `shutdown`
         (both can arrive in one read) would otherwise find the writer closed before that
-        answer, which was lost with a "write to closed file" error."""
+        answer, which was lost with a "write to closed file" error. When some are still
+        running, the serve loop's task (the one reading messages, running this handler) is
+        cancelled once they are answered: server/stdio.py takes that as the end. A SystemExit
+        raised from another task would stop the loop under asyncio.run's feet."""
         if (user_handler := self.fm.features.get(lsp.EXIT)) is not None:
             yield user_handler, args, None
-        returncode = 0 if self._shutdown else 1
+        returncode = self._server.exit_code  # the user handler just set it (1 without shutdown)
         pending = [f for f in self._request_futures.values() if not f.done()]
-        if not pending:
+        serve_task = asyncio.current_task()
+        if not pending or serve_task is None:  # (no task: the TCP transport, as pygls)
             self._close_and_exit(returncode)
             return
-        asyncio.ensure_future(self._exit_after(pending, returncode))
+        asyncio.ensure_future(self._exit_after(pending, serve_task))
 
-    async def _exit_after(self, pending: list[Any], returncode: int) -> None:
+    async def _exit_after(self, pending: list[Any], serve_task: asyncio.Task[Any]) -> None:
         # pygls files asyncio tasks and, for handlers run on its thread pool, concurrent futures.
         waits = [asyncio.wrap_future(f) if isinstance(f, concurrent.futures.Future) else f for f in pending]
         await asyncio.wait(waits, timeout=EXIT_REPLIES_S)
         await asyncio.sleep(0)  # the replies' own callbacks run first
-        self._close_and_exit(returncode)
+        if self.writer is not None:
+            self.writer.close()
+        serve_task.cancel()
 
     def _close_and_exit(self, returncode: int) -> None:
         """As pygls: close the writer, then end the process (after an awaitable close, when it is done)."""

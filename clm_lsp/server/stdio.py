@@ -85,7 +85,7 @@ def serve_stdio(server: JsonRPCServer, stdin: BinaryIO, stdout: BinaryIO) -> Non
         asyncio.run(_serve(server, stdin, stop_event))
     except BrokenPipeError:
         log.error("connection to the client lost: shutting down")
-    except (KeyboardInterrupt, SystemExit):
-        pass  # `exit` ends the process through SystemExit, as in pygls
+    except (KeyboardInterrupt, SystemExit, asyncio.CancelledError):
+        pass  # `exit` ends the serve loop: SystemExit as in pygls, or a cancel (protocol.lsp_exit)
     finally:
         server.shutdown()
